@@ -1,0 +1,1 @@
+"""Shared code of sifenflow: SIFEN core, message contracts, event store, bus, runtime."""

@@ -1,0 +1,1 @@
+"""Message bus: port, topology names, RabbitMQ (aio-pika) and in-process adapters."""

@@ -1,0 +1,1 @@
+"""Postgres access: pool and the migration runner (plain SQL files in ``migrations/``)."""

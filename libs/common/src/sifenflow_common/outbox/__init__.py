@@ -1,0 +1,1 @@
+"""Transactional outbox (writer, relay) and inbox (dedupe by message_id)."""

@@ -1,0 +1,1 @@
+"""Worker runtime: settings, logging, the consumer pattern and ``run_service``."""

@@ -1,0 +1,57 @@
+"""structlog JSON logs; ``message_id``, ``correlation_id``, ``tenant_id``, ``type`` bound per delivery."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+from sifenflow_common.messages.envelope import Envelope
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True, service: str | None = None) -> None:
+    """Configure structlog and the stdlib root logger once, at startup."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=shared,
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    if service:
+        structlog.contextvars.bind_contextvars(service=service)
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)
+
+
+@contextmanager
+def bound_to(envelope: Envelope) -> Iterator[None]:
+    """Bind the envelope's ids to every log line written while handling it."""
+    with structlog.contextvars.bound_contextvars(
+        message_id=str(envelope.message_id),
+        correlation_id=str(envelope.correlation_id),
+        tenant_id=str(envelope.tenant_id),
+        type=envelope.type,
+    ):
+        yield

@@ -1,0 +1,111 @@
+"""Tenant domain objects. Plain frozen dataclasses: no I/O, no decrypted secrets kept around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+class Environment(StrEnum):
+    SIMULADO = "simulado"  # the bundled SIFEN simulator (sifen_sim)
+    TEST = "test"  # SET's test environment
+    PRODUCCION = "produccion"
+
+
+# SIFEN hosts per environment (MT v150 §8: web services); simulado takes its URL from settings.
+SIFEN_BASE_URLS: dict[Environment, str] = {
+    Environment.TEST: "https://sifen-test.set.gov.py",
+    Environment.PRODUCCION: "https://sifen.set.gov.py",
+}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything in its tenant
+    EMISOR = "emisor"  # create documents and read them
+    LECTURA = "lectura"  # read only
+
+    def can_emit(self) -> bool:
+        return self in (Role.ADMIN, Role.EMISOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Timbrado:
+    numero: str  # dNumTim C004, 8 digits
+    fecha_inicio: str  # dFeIniT C008, YYYY-MM-DD
+    fecha_fin: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"numero": self.numero, "fechaInicio": self.fecha_inicio, "fechaFin": self.fecha_fin}
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: UUID
+    slug: str
+    nombre: str
+    environment: Environment
+    sifen_base_url: str
+    params: dict[str, Any]  # FacturaSend `params` (emisor): ruc, razonSocial, timbrado, establecimientos...
+    timbrados: tuple[Timbrado, ...]
+    puntos: dict[str, tuple[str, ...]]  # establecimiento codigo -> puntos de expedición
+    csc_id: str | None
+    has_csc: bool
+    has_certificate: bool
+    certificate_not_after: datetime | None
+    smtp: dict[str, Any] = field(default_factory=dict)  # placeholder, filled by the mailer issue
+    webhook: dict[str, Any] = field(default_factory=dict)  # placeholder, filled by the notifier issue
+    active: bool = True
+    created_at: datetime | None = None
+
+    @property
+    def ruc(self) -> str:
+        return str(self.params.get("ruc", ""))
+
+    @property
+    def timbrado_numero(self) -> str:
+        return str(self.params.get("timbradoNumero", ""))
+
+    def establecimiento_codes(self) -> list[str]:
+        return [str(e.get("codigo", "")) for e in self.params.get("establecimientos", [])]
+
+    def puntos_of(self, establecimiento: str) -> tuple[str, ...]:
+        return self.puntos.get(establecimiento, ())
+
+    def public_view(self) -> dict[str, Any]:
+        """Everything but secrets (which are never returned, only whether they are set)."""
+        return {
+            "id": str(self.id),
+            "slug": self.slug,
+            "nombre": self.nombre,
+            "environment": self.environment.value,
+            "sifenBaseUrl": self.sifen_base_url,
+            "params": self.params,
+            "timbrados": [t.as_dict() for t in self.timbrados],
+            "puntos": {k: list(v) for k, v in self.puntos.items()},
+            "cscId": self.csc_id,
+            "hasCsc": self.has_csc,
+            "hasCertificate": self.has_certificate,
+            "certificateNotAfter": (
+                self.certificate_not_after.isoformat() if self.certificate_not_after else None
+            ),
+            "smtp": self.smtp,
+            "webhook": self.webhook,
+            "active": self.active,
+            "createdAt": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSecrets:
+    """Decrypted secrets, loaded only by the component that needs them (signer)."""
+
+    csc_id: str | None
+    csc: str | None
+    certificate_p12: bytes | None
+    certificate_password: str | None
+
+    def __repr__(self) -> str:  # never print key material
+        return f"TenantSecrets(csc_id={self.csc_id!r}, csc=***, certificate=***, password=***)"

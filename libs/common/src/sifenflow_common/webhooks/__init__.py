@@ -1,0 +1,1 @@
+"""Signed webhooks: event types, HMAC signatures, URL policy, subscriptions and deliveries."""

@@ -1,0 +1,181 @@
+"""Generate ``sifenflow_common/sifen/de.py`` (the DE dataclasses) from the official DE_v150.xsd.
+
+The dataclasses mirror the XSD groups: field order is the schema's ``xs:sequence`` order, which
+is what the XML writer relies on. Run after an XSD update and review the diff:
+
+    .venv/bin/python scripts/gen_de_model.py > libs/common/src/sifenflow_common/sifen/de.py
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lxml import etree
+
+from sifenflow_common.sifen.reference import xsd_dir
+from sifenflow_common.sifen.xsd import _read_corrected
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+DECIMAL_TYPES = {
+    "tMontoBase",
+    "tMontoBase4",
+    "tMontoBase6",
+    "tTipoCambioBase",
+    "tPorcDesc8",
+    "tdCantProSer",
+    "tLectura",
+    "tdVigPol",
+    "tdCRed",
+    "xs:decimal",
+}
+DATE_TYPES = {"tFecAAAAMMDDguion", "tFecDocImpAAAAMMDDguion", "tdFeIniT", "tdFeIniS"}
+DATETIME_TYPES = {"fecHhmmss"}
+# Integer-valued types whose lexical form is free of fixed-width patterns (safe as Python int).
+INT_TYPES = {
+    "tiTipEmi",
+    "tiTiDE",
+    "tiTipTra",
+    "tiTImp",
+    "tiIndPres",
+    "tiTipCont",
+    "tcTipReg",
+    "tDVer",
+    "tiNatRec",
+    "tiTiOpe",
+    "tiTipDocRec",
+    "tiTipIDRespDE",
+    "tiNatVen",
+    "tiTipDoc",
+    "tiCondOpe",
+    "tiTiPago",
+    "tiDenTarj",
+    "tiForProPa",
+    "tdCondTiCam",
+    "tiCondAnt",
+    "tiAfecIVA",
+    "tdTasaIVA",
+    "tiTipOpVN",
+    "tiTipCom",
+    "tiMotivTras",
+    "tiRespEmiNR",
+    "tiTTrans",
+    "tiModTrans",
+    "tiRespFlete",
+    "tiTipDocAso",
+    "tiTIpoDoc",
+    "tdTipCons",
+    "tcRelMerc",
+    "tcOblAfe",
+    "tcUniMed",
+    "tDepartamentos",
+    "tDistrito",
+    "tCiudad",
+    "tcDisEmi",
+    "tcCiuEmi",
+    "tdNumCas",
+    "tiForPag",
+    "tdAnoCont",
+    "tdNunApOpe",
+    "tiMotEmi",
+}
+
+
+def pascal(name: str) -> str:
+    return name[0].upper() + name[1:]
+
+
+def main() -> None:
+    path = xsd_dir() / "DE_v150.xsd"
+    root = etree.fromstring(_read_corrected(path))
+    types = {ct.get("name"): ct for ct in root.iter(XS + "complexType") if ct.get("name")}
+    emitted: dict[str, str] = {}
+    out: list[str] = []
+
+    def py_type(el: etree._Element) -> str:
+        typ = el.get("type")
+        if typ is None:
+            st = el.find(XS + "simpleType")
+            if st is None:
+                return "str"
+            r = st.find(XS + "restriction")
+            base = r.get("base") if r is not None else ""
+            if base == "xs:decimal":
+                return "Decimal"
+            if base in ("xs:integer", "xs:positiveInteger", "xs:short"):
+                has_pattern = r is not None and r.find(XS + "pattern") is not None
+                return "str" if has_pattern else "int"
+            return "str"
+        if typ in DECIMAL_TYPES:
+            return "Decimal"
+        if typ in DATE_TYPES:
+            return "date"
+        if typ in DATETIME_TYPES:
+            return "datetime"
+        if typ in INT_TYPES:
+            return "int"
+        return "str"
+
+    def emit(type_name: str, class_name: str) -> None:
+        if type_name in emitted:
+            return
+        emitted[type_name] = class_name
+        ct = types[type_name]
+        lines = [
+            "",
+            "",
+            "@dataclass(slots=True, kw_only=True)",
+            f"class {class_name}:",
+            f'    """XSD ``{type_name}``."""',
+            "",
+        ]
+        children: list[tuple[str, str]] = []
+        if type_name == "tDE":
+            lines.append("    Id: str  # XML attribute: the CDC")
+        for el in ct.iter(XS + "element"):
+            name = (el.get("name") or "").strip()
+            if not name or el.get("ref"):
+                continue
+            minocc = el.get("minOccurs", "1")
+            maxocc = el.get("maxOccurs", "1")
+            typ = el.get("type")
+            if typ in types:
+                sub = pascal(name)
+                children.append((typ, sub))
+                if maxocc != "1":
+                    lines.append(f"    {name}: list[{sub}] = field(default_factory=list)")
+                elif minocc == "0":
+                    lines.append(f"    {name}: {sub} | None = None")
+                else:
+                    lines.append(f"    {name}: {sub}")
+            else:
+                pt = py_type(el)
+                if maxocc != "1":
+                    lines.append(f"    {name}: list[{pt}] = field(default_factory=list)")
+                elif minocc == "0":
+                    lines.append(f"    {name}: {pt} | None = None")
+                else:
+                    lines.append(f"    {name}: {pt}")
+        for typ, sub in children:
+            emit(typ, sub)
+        out.extend(lines)
+
+    emit("tDE", "DE")
+    # Required fields must precede optional ones only for positional dataclasses; kw_only avoids that.
+    header = [
+        '"""DE (documento electrónico) model: one dataclass per group of the official DE_v150.xsd.',
+        "",
+        "Generated by scripts/gen_de_model.py from the XSD; fields keep the XSD names and the",
+        "``xs:sequence`` order, which the XML writer follows. ``None`` / empty list = element absent.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass, field",
+        "from datetime import date, datetime",
+        "from decimal import Decimal",
+    ]
+    sys.stdout.write("\n".join(header + out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The sifenflow command line."""

@@ -1,0 +1,1 @@
+"""Command groups of the sifenflow CLI, one module each."""

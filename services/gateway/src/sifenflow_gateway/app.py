@@ -1,0 +1,96 @@
+"""create_app(settings, deps) -> web.Application, and the wiring of the real adapters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+
+from sifenflow_common.crypto import SecretBox
+from sifenflow_common.db.pool import create_pool
+from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
+from sifenflow_gateway.adapters.catalogs import EngineCatalogs
+from sifenflow_gateway.adapters.directory import PgTenantDirectory
+from sifenflow_gateway.adapters.engine import EngineAdapter
+from sifenflow_gateway.adapters.eventstore_sink import EventStoreSink
+from sifenflow_gateway.adapters.kude_documents import PgKudeDocuments
+from sifenflow_gateway.adapters.postgres_intake import PgIntakeStore
+from sifenflow_gateway.adapters.readmodel_status import ReadModelStatusReader
+from sifenflow_gateway.correlation import correlation_middleware
+from sifenflow_gateway.deps import GatewayDeps
+from sifenflow_gateway.errors import error_middleware
+from sifenflow_gateway.handlers.bulk import resume_unfinished
+from sifenflow_gateway.keys import BACKGROUND, DEPS, METRICS, RATE_LIMITER, SETTINGS
+from sifenflow_gateway.lifecycle import postgres_lifecycle
+from sifenflow_gateway.metrics import GatewayMetrics
+from sifenflow_gateway.metrics_http import metrics_middleware
+from sifenflow_gateway.ratelimit import RateLimiter
+from sifenflow_gateway.routes import setup_routes
+from sifenflow_gateway.settings import GatewaySettings
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    if app[SETTINGS].resume_bulk_on_start:
+        await resume_unfinished(app)
+    yield
+    tasks = list(app[BACKGROUND])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
+    # client_max_size bounds aiohttp's own buffering; handlers enforce per-route limits while streaming.
+    app = web.Application(
+        middlewares=[correlation_middleware, metrics_middleware, error_middleware],
+        client_max_size=max(settings.max_body_bytes, settings.max_bulk_bytes),
+    )
+    app[SETTINGS] = settings
+    app[DEPS] = deps
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app[BACKGROUND] = set()
+    app[METRICS] = GatewayMetrics()
+    app.cleanup_ctx.append(_background)
+    setup_routes(app)
+    return app
+
+
+def secret_box(settings: GatewaySettings) -> SecretBox:
+    keys = [settings.master_key_text()]
+    keys += [k.get_secret_value() for k in settings.old_master_keys]
+    return SecretBox(keys)
+
+
+def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
+    tenants = TenantRepository(pool, secret_box(settings), settings.sim_base_url)
+    sink = EventStoreSink(settings.topology, settings.producer)
+    return GatewayDeps(
+        directory=PgTenantDirectory(tenants, ApiKeyRepository(pool)),
+        intake=PgIntakeStore(pool, sink),
+        status=ReadModelStatusReader(pool),
+        engine=EngineAdapter(),
+        catalogs=EngineCatalogs(),
+        kude=PgKudeDocuments(pool, secret_box(settings), settings.topology, settings.producer),
+        lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
+    )
+
+
+async def build_app(settings: GatewaySettings) -> web.Application:
+    """The production app: pool opened/closed with the app, real adapters."""
+    if settings.database_url is None:
+        raise RuntimeError("DATABASE_URL is required to serve the gateway (make run embeds Postgres)")
+    pool = await create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        application_name="gateway",
+    )
+    app = create_app(settings, postgres_deps(pool, settings))
+
+    async def close(_: web.Application) -> None:
+        await pool.close()
+
+    app.on_cleanup.append(close)
+    return app

@@ -1,0 +1,30 @@
+"""The gateway's dependencies, wired once in app/__main__ (real adapters) or in tests (fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sifenflow_gateway.kude import KudeDocuments
+from sifenflow_gateway.ports import Catalogs, DocumentEngine, IntakeStore, StatusReader, TenantDirectory
+
+if TYPE_CHECKING:
+    from sifenflow_gateway.lifecycle import LifecycleDeps
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class GatewayDeps:
+    directory: TenantDirectory
+    intake: IntakeStore
+    status: StatusReader
+    engine: DocumentEngine
+    catalogs: Catalogs
+    clock: Callable[[], datetime] = field(default=_utcnow)
+    kude: KudeDocuments | None = None  # de/pdf, de/kude, de/email, admin mail settings (issue 7)
+    lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)

@@ -1,0 +1,132 @@
+"""de/cdc, de/id, de/estado, de/xml: always inside the caller's tenant (a foreign CDC is 404)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from sifenflow_common.tenants.model import Environment, Tenant
+from sifenflow_gateway.auth import tenant_principal
+from sifenflow_gateway.errors import ApiError, json_response
+from sifenflow_gateway.keys import DEPS
+from sifenflow_gateway.model import SITUACION_LABELS, AcceptedDocument, DocumentStatus
+from sifenflow_gateway.requests import flag, read_json
+from sifenflow_gateway.responses import situacion_of
+
+CDC_RE = re.compile(r"^\d{44}$")
+MAX_ESTADO_CDCS = 500
+
+
+def _cdc(request: web.Request) -> str:
+    cdc = request.match_info["cdc"]
+    if not CDC_RE.match(cdc):
+        raise ApiError(400, "CDC_INVALIDO", "El CDC debe tener 44 dígitos", path="path.cdc")
+    return cdc
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "DOCUMENTO_NO_ENCONTRADO", "Documento no encontrado", path="path")
+
+
+def _record(doc: AcceptedDocument, status: DocumentStatus | None, environment: Environment) -> dict[str, Any]:
+    situacion = situacion_of(doc, status)
+    return {
+        "id": doc.id,
+        "cdc": doc.cdc,
+        "numero": doc.numero_text,
+        "tipoDocumento": doc.tipo_documento,
+        "fecha": doc.created_at.isoformat().replace("+00:00", "Z") if doc.created_at else None,
+        "situacion": situacion,
+        "estado": SITUACION_LABELS.get(situacion, str(situacion)),
+        "is_conectado": 0 if environment is Environment.SIMULADO else 1,
+        "is_borrado": 0,
+        "lote_id": doc.lote_id,
+        "info_codigo": status.respuesta_codigo if status else None,
+        "info_descripcion": status.respuesta_mensaje if status else None,
+        "data": doc.data,
+    }
+
+
+async def _one(request: web.Request, tenant: Tenant, doc: AcceptedDocument | None) -> web.Response:
+    if doc is None:
+        raise _not_found()
+    statuses = await request.app[DEPS].status.statuses(tenant.id, [doc.document_id])
+    record = _record(doc, statuses.get(doc.document_id), tenant.environment)
+    return json_response({"success": True, "result": record})
+
+
+async def de_by_cdc(request: web.Request) -> web.Response:
+    principal = await tenant_principal(request)
+    doc = await request.app[DEPS].intake.by_cdc(principal.tenant.id, _cdc(request))
+    return await _one(request, principal.tenant, doc)
+
+
+async def de_by_id(request: web.Request) -> web.Response:
+    principal = await tenant_principal(request)
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "PARAMETRO_INVALIDO", "id debe ser numérico", path="path.id")
+    doc = await request.app[DEPS].intake.by_id(principal.tenant.id, int(raw))
+    return await _one(request, principal.tenant, doc)
+
+
+async def de_estado(request: web.Request) -> web.Response:
+    principal = await tenant_principal(request)
+    body, _ = await read_json(request)
+    items = body.get("cdcList") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "CAMPO_REQUERIDO", 'cdcList es obligatorio: [{"cdc": "..."}]', path="cdcList")
+    if len(items) > MAX_ESTADO_CDCS:
+        raise ApiError(
+            400, "CDC_LIST_DEMASIADO_GRANDE", f"Máximo {MAX_ESTADO_CDCS} CDC por consulta", path="cdcList"
+        )
+    cdcs: list[str] = []
+    for n, item in enumerate(items):
+        cdc = item.get("cdc") if isinstance(item, dict) else item
+        if not isinstance(cdc, str) or not CDC_RE.match(cdc):
+            raise ApiError(400, "CDC_INVALIDO", "El CDC debe tener 44 dígitos", path=f"cdcList[{n}].cdc")
+        cdcs.append(cdc)
+    deps = request.app[DEPS]
+    found = {d.cdc: d for d in await deps.intake.by_cdcs(principal.tenant.id, cdcs)}
+    statuses = await deps.status.statuses(principal.tenant.id, [d.document_id for d in found.values()])
+    de_list = []
+    for cdc in cdcs:
+        doc = found.get(cdc)
+        if doc is None:
+            de_list.append({"cdc": cdc, "situacion": 98, "estado": SITUACION_LABELS[98]})
+            continue
+        status = statuses.get(doc.document_id)
+        situacion = situacion_of(doc, status)
+        de_list.append(
+            {
+                "cdc": cdc,
+                "numero": doc.numero_text,
+                "situacion": situacion,
+                "estado": SITUACION_LABELS.get(situacion, str(situacion)),
+                "fecha": status.fecha_proceso if status else None,
+                "respuesta_codigo": status.respuesta_codigo if status else None,
+                "respuesta_mensaje": status.respuesta_mensaje if status else None,
+            }
+        )
+    return json_response({"success": True, "deList": de_list, "result": {"deList": de_list}})
+
+
+async def de_xml(request: web.Request) -> web.Response:
+    principal = await tenant_principal(request)
+    deps = request.app[DEPS]
+    doc = await deps.intake.by_cdc(principal.tenant.id, _cdc(request))
+    if doc is None:
+        raise _not_found()
+    status = (await deps.status.statuses(principal.tenant.id, [doc.document_id])).get(doc.document_id)
+    if status is None or status.xml is None:
+        raise ApiError(
+            404,
+            "XML_NO_DISPONIBLE",
+            "El XML firmado de este documento aún no está disponible",
+            path="path.cdc",
+        )
+    if flag(request, "json"):
+        return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml}})
+    return web.Response(text=status.xml, content_type="application/xml", charset="utf-8")

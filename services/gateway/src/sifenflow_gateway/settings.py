@@ -1,0 +1,32 @@
+"""Gateway configuration: the shared Settings plus the gateway's own limits, read once."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from sifenflow_common.runtime.settings import Settings
+
+
+class GatewaySettings(Settings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_file=None)
+
+    service_name: str = "gateway"
+    # master_key (shared Settings) seals tenant secrets and authorises /admin; older keys still open
+    # values sealed before a rotation.
+    old_master_keys: tuple[SecretStr, ...] = ()
+    sim_base_url: str = "http://127.0.0.1:8090"
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = 2 * 1024 * 1024  # JSON requests (one lote of 50 fits easily)
+    max_bulk_bytes: int = 64 * 1024 * 1024  # NDJSON bulk of up to 10,000 documents
+    max_bulk_documents: int = 10_000
+    max_lote_documents: int = 50
+    rate_limit_per_second: float = 50.0  # per API key, sustained
+    rate_limit_burst: int = 200  # per API key, bucket size
+    sync_wait_seconds: float = 15.0  # de/create waits this long for SIFEN's answer
+    artifact_wait_seconds: float = 5.0  # xml=true / qr=true wait this long for the signed XML
+    resume_bulk_on_start: bool = True  # pick up bulk batches a stopped gateway left unfinished
+    error_limit: int = 3  # like FacturaSend's configSetApi.errorLimit for `error`; `errores` has all
+
+    def master_key_text(self) -> str:
+        return self.master_key.get_secret_value() if self.master_key is not None else ""

@@ -1,0 +1,1 @@
+"""sifenflow kude service."""

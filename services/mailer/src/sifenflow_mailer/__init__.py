@@ -1,0 +1,1 @@
+"""sifenflow mailer service."""

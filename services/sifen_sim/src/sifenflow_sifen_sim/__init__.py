@@ -1,0 +1,1 @@
+"""sifenflow sifen_sim service."""

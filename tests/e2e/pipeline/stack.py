@@ -1,0 +1,306 @@
+"""Starting the whole pipeline for e2e tests, in two shapes:
+
+- ``processes``: every service its own process (``sifenflow serve gateway|store|builder|signer|
+  sender`` and ``sifenflow sim``) on the real PostgreSQL (a fresh database) and RabbitMQ (a fresh
+  queue prefix) of this machine;
+- ``standalone``: ``sifenflow run`` (embedded PostgreSQL, in-process bus, simulator in-process).
+
+Both are driven only over HTTP, like a user would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import aiohttp
+import asyncpg
+
+from sifenflow_common.bus.rabbit import PARKING_QUEUE
+from sifenflow_common.bus.topology import RetryPolicy, Topology
+from sifenflow_common.sifen.reference import reference_dir
+from sifenflow_common.sifen.test_ca import ensure_test_ca
+from sifenflow_common.testing import eventually
+from sifenflow_standalone.demo import DEMO_SLUG, demo_tenant_body, simulator_entry
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+WORKERS = ("store", "builder", "signer", "sender")
+# Queues the workers declare (service → types), deleted after the run with their retry queues.
+SUBSCRIPTIONS = {
+    "builder": ("document.requested",),
+    "signer": ("document.built", "sifen_event.requested"),
+    "sender": ("document.signed", "lote.submission_started", "lote.poll", "sifen_event.signed"),
+}
+RETRY = RetryPolicy(max_attempts=5, base_delay_ms=200, backoff=4.0)
+SIM_PUNTOS = {"001": ["001"]}  # the simulator knows punto 001 only: punto 002 is rejected (1106)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sifenflow_cli.main", *args]
+
+
+@dataclass
+class Tenant:
+    slug: str
+    api_key: str
+
+
+@dataclass
+class Stack:
+    mode: str
+    url: str
+    sim_url: str
+    master_key: str
+    ca_dir: Path
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: Path | None = None
+    database_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # processes shape: what every process got
+    prefix: str = ""  # processes shape: the run's bus prefix
+
+
+# The benchmark posts thousands of documents with one key: lift the per-key rate limit.
+BENCH_ENV = {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"}
+# On one shared machine the background workers yield the CPU to the gateway (operations.md), and the
+# simulator, which stands for SIFEN's own servers, runs at the workers' priority.
+BENCH_WORKER_NICE = 10
+
+
+def _spawn(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    return subprocess.Popen(args, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for proc in reversed(processes):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in reversed(processes):
+        try:
+            await asyncio.to_thread(proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+
+
+async def _http_ok(
+    session: aiohttp.ClientSession, url: str, processes: list[subprocess.Popen[bytes]]
+) -> bool:
+    dead = [p.args for p in processes if p.poll() is not None]
+    assert not dead, f"process exited: {dead}"
+    try:
+        async with session.get(url) as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo: bool) -> None:
+    """Tenants through the admin API (master key) and the demo taxpayer in the simulator."""
+    admin = {"Authorization": f"Bearer {stack.master_key}"}
+    entry = dict(simulator_entry())
+    entry["timbrados"] = [dict(t, establecimientos=SIM_PUNTOS) for t in entry["timbrados"]]
+    async with session.post(f"{stack.sim_url}/admin/contribuyentes", json=entry) as response:
+        assert response.status == 201, await response.text()
+    ca = ensure_test_ca(stack.ca_dir)
+    slugs = ["otra"] if not create_demo else [DEMO_SLUG, "otra"]
+    for slug in slugs:
+        async with session.post(
+            f"{stack.url}/admin/tenants", json=demo_tenant_body(ca, slug=slug), headers=admin
+        ) as r:
+            assert r.status == 201, await r.text()
+            tenant_id = (await r.json())["result"]["id"]
+        async with session.post(
+            f"{stack.url}/admin/tenants/{tenant_id}/apikeys", json={"role": "admin"}, headers=admin
+        ) as r:
+            assert r.status == 201, await r.text()
+            stack.tenants[slug] = Tenant(slug, (await r.json())["result"]["token"])
+
+
+async def delete_topology(prefix: str, subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS) -> None:
+    """Remove this run's queues and exchanges from the shared broker."""
+    topology = Topology(prefix)
+    names = [prefix + PARKING_QUEUE]
+    for service, types in subscriptions.items():
+        for message_type in types:
+            queue = topology.queue(service, message_type)
+            names += [queue, *(topology.retry_queue(queue, d) for d in set(RETRY.delays_ms()))]
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for name in names:
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                await channel.queue_delete(name)
+        for exchange in (topology.events_exchange, topology.commands_exchange):
+            with contextlib.suppress(aio_pika.exceptions.AMQPError):
+                await channel.exchange_delete(exchange)
+
+
+@contextlib.asynccontextmanager
+async def processes_stack(
+    tmp: Path,
+    *,
+    bench: bool = False,
+    name: str = "pipeline",
+    workers: tuple[str, ...] = WORKERS,
+    subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS,
+    extra_env: Mapping[str, str] | None = None,
+    after_provision: Callable[[Stack, aiohttp.ClientSession], Awaitable[None]] | None = None,
+) -> AsyncIterator[Stack]:
+    """Every service in its own process; other suites add workers, settings and tenants."""
+    suffix = uuid.uuid4().hex[:10]
+    prefix = f"{name}-e2e-{suffix}."
+    database = f"{name}_e2e_{suffix}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    gateway_port, sim_port = free_port(), free_port()
+    stack = Stack(
+        mode="processes",
+        url=f"http://127.0.0.1:{gateway_port}",
+        sim_url=f"http://127.0.0.1:{sim_port}",
+        master_key=secrets.token_urlsafe(24),
+        ca_dir=tmp / "test-ca",
+        logs=tmp / "logs",
+    )
+    stack.logs.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+        "AMQP_URL": AMQP_URL,
+        "BUS_PREFIX": prefix,
+        "MASTER_KEY": stack.master_key,
+        "SIFEN_REFERENCE_DIR": str(reference_dir()),
+        "SIFENFLOW_TEST_CA_DIR": str(stack.ca_dir),
+        "LOG_LEVEL": "WARNING",
+        "HTTP_PORT": "0",
+        # five processes share the machine's PostgreSQL (max_connections 100) with other test runs
+        "DB_POOL_MAX": "6",
+        "RETRY_MAX_ATTEMPTS": str(RETRY.max_attempts),
+        "RETRY_BASE_DELAY_MS": str(RETRY.base_delay_ms),
+        "RETRY_BACKOFF": str(RETRY.backoff),
+        "POLL_INTERVAL_S": "0.2",
+        "SIM_BASE_URL": stack.sim_url,
+        # the simulator answers at once: poll it sooner than the real SIFEN (SimulatorSenderSettings)
+        "SENDER_FIRST_POLL_S": "0.5",
+        "SENDER_POLL_BACKOFF": "1.5",
+        "SENDER_POLL_MAX_S": "5",
+        "SENDER_RESEND_DELAY_S": "1",
+        **(BENCH_ENV if bench else {}),
+        **(extra_env or {}),
+    }
+    stack.database_url, stack.env, stack.prefix = env["DATABASE_URL"], env, prefix
+    try:
+        migrate = await asyncio.to_thread(subprocess.run, cli("db", "migrate"), env=env, capture_output=True)
+        assert migrate.returncode == 0, migrate.stderr.decode()
+        log = stack.logs / "stack.log"  # type: ignore[operator]
+        sim = cli("sim", "--port", str(sim_port), "--test-ca-dir", str(stack.ca_dir))
+        if bench:
+            sim = ["nice", "-n", str(BENCH_WORKER_NICE), *sim]
+        stack.processes.append(_spawn(sim, env, log))
+        # Each process gets its own port, chosen here; the workers' /readyz says their queues are
+        # declared and consumed, so nothing the gateway publishes afterwards is unroutable.
+        health = {worker: free_port() for worker in workers}
+        for worker, port in health.items():
+            worker_env = {**env, "HTTP_PORT": str(port)}
+            if bench:
+                worker_env["CPU_NICE"] = str(BENCH_WORKER_NICE)
+            stack.processes.append(_spawn(cli("serve", worker), worker_env, log))
+        stack.processes.append(_spawn(cli("serve", "gateway"), {**env, "HTTP_PORT": str(gateway_port)}, log))
+        async with aiohttp.ClientSession() as session:
+            urls = [f"{stack.sim_url}/admin/health", f"{stack.url}/test"]
+            urls += [f"http://127.0.0.1:{port}/readyz" for port in health.values()]
+            for url in urls:
+                await eventually(partial(_http_ok, session, url, stack.processes), 40, 0.2)
+            await provision(stack, session, create_demo=True)
+            if after_provision is not None:
+                await after_provision(stack, session)
+        yield stack
+    finally:
+        await _stop(stack.processes)
+        await delete_topology(prefix, subscriptions)
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[Stack]:
+    gateway_port, sim_port = free_port(), free_port()
+    data_dir = tmp / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "MASTER_KEY")}
+    env["SIFEN_REFERENCE_DIR"] = str(reference_dir())
+    env.update(BENCH_ENV if bench else {})
+    log = tmp / "run.log"
+    proc = _spawn(
+        cli(
+            *("run", "--port", str(gateway_port), "--sim-port", str(sim_port), "--data-dir", str(data_dir)),
+            *(("--skip", "kude") if bench else ()),
+        ),
+        env,
+        log,
+    )
+    stack = Stack(
+        mode="standalone",
+        url=f"http://127.0.0.1:{gateway_port}",
+        sim_url=f"http://127.0.0.1:{sim_port}",
+        master_key="",
+        ca_dir=data_dir / "test-ca",
+        processes=[proc],
+        logs=tmp,
+    )
+    try:
+
+        def banner_key() -> str:
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            found = re.search(r"API key:\s+(\S+)", log.read_text(errors="replace"))
+            assert found, "waiting for the banner"
+            return found.group(1)
+
+        api_key = await eventually(banner_key, 90, 0.2)
+        stack.tenants[DEMO_SLUG] = Tenant(DEMO_SLUG, api_key)
+        stack.master_key = (data_dir / "master_key").read_text().strip()
+        async with aiohttp.ClientSession() as session:
+            await provision(stack, session, create_demo=False)
+        yield stack
+    finally:
+        await _stop(stack.processes)
+
+
+def bearer(tenant: Tenant) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tenant.api_key}"}
+
+
+async def statuses(
+    session: aiohttp.ClientSession, stack: Stack, tenant: Tenant, cdcs: list[str]
+) -> dict[str, dict[str, Any]]:
+    async with session.post(
+        f"{stack.url}/{tenant.slug}/de/estado",
+        json={"cdcList": [{"cdc": c} for c in cdcs]},
+        headers=bearer(tenant),
+    ) as response:
+        assert response.status == 200, await response.text()
+        body = await response.json()
+    return {d["cdc"]: d for d in body["deList"]}

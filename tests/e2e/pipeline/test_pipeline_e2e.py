@@ -1,0 +1,280 @@
+"""End to end over HTTP, through every service and the SIFEN simulator, in both deployment shapes
+(every service its own process on PostgreSQL + RabbitMQ, and ``sifenflow run``).
+
+Rules: MT v150 siRecepDE (sync, 0260 approved), siRecepLoteDE/siResultLoteDE (≤50 DE of one type,
+0300 → 0361 → 0362), 1106 (punto de expedición not in the timbrado); FacturaSend response envelope
+(facturasend-api.md §1-2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from sifenflow_common.sifen.test_ca import ensure_test_ca
+from sifenflow_common.testing import eventually
+from sifenflow_standalone.demo import DEMO_SLUG, demo_invoice
+from tests.e2e.pipeline.stack import Stack, bearer, cli, statuses
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(180)]
+
+
+async def post(
+    session: aiohttp.ClientSession, stack: Stack, path: str, body: Any, headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    async with session.post(f"{stack.url}{path}", json=body, headers=headers) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def test_de_create_is_approved_with_a_cdc(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(session, stack, f"/{demo.slug}/de/create", demo_invoice(), bearer(demo))
+    assert status == 200, body
+    assert body["success"] is True
+    [de] = body["deList"]
+    assert len(de["cdc"]) == 44 and de["cdc"].startswith("01")  # iTiDE 1, MT v150 §10.1
+    assert de["estado"] == "Aprobado", de
+    assert de["respuesta_codigo"] == "0260"
+
+
+async def test_lote_of_fifty_all_approved(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(
+            session, stack, f"/{demo.slug}/lote/create", [demo_invoice() for _ in range(50)], bearer(demo)
+        )
+        assert status == 200, body
+        cdcs = [d["cdc"] for d in body["deList"]]
+        assert len(set(cdcs)) == 50
+
+        async def all_approved() -> None:
+            found = await statuses(session, stack, demo, cdcs)
+            estados = [found[c]["estado"] for c in cdcs]
+            assert estados == ["Aprobado"] * 50, sorted(set(estados))
+
+        await eventually(all_approved, timeout=60, interval=0.5)
+
+
+async def test_recibo_is_signed_never_sent_to_sifen_and_aprobado(stack: Stack, tmp_path: Path) -> None:
+    """facturasend-api §2.4: the recibo digital (CDC 55…) is signed with the DE's machinery and
+    approved without SIFEN; ``xml=true`` answers the signed XML, which xmlsec1 verifies."""
+    demo = stack.tenants[DEMO_SLUG]
+    recibo = {
+        "fecha": demo_invoice()["fecha"],
+        "establecimiento": "001",
+        "punto": "001",
+        "concepto": "Cuota 1 de 3",
+        "total": 150000,
+        "cliente": {"contribuyente": False, "razonSocial": "CONSUMIDOR FINAL", "documentoTipo": 5,
+                    "tipoOperacion": 2},
+    }  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(
+            session, stack, f"/{demo.slug}/recibo/create?xml=true", recibo, bearer(demo)
+        )
+        assert status == 200, body
+        [entry] = body["reciboList"]
+        assert entry["cdc"].startswith("55") and entry["estado"] == "Aprobado"
+        signed = entry["xml"]
+        assert signed and ":rRec " in signed[:300] and "<Signature" in signed, entry
+
+        async def approved_in_the_read_model() -> None:
+            found = await statuses(session, stack, demo, [entry["cdc"]])
+            assert found[entry["cdc"]]["estado"] == "Aprobado", found
+
+        await eventually(approved_in_the_read_model, timeout=30, interval=0.3)
+        async with session.get(f"{stack.url}/{demo.slug}/de/xml/{entry['cdc']}", headers=bearer(demo)) as r:
+            assert r.status == 200 and (await r.text()) == signed
+    path = tmp_path / "recibo.xml"
+    path.write_text(signed, encoding="utf-8")
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(ensure_test_ca(stack.ca_dir).certificate_pem)
+    verified = await asyncio.to_thread(
+        subprocess.run,
+        ["xmlsec1", "--verify", "--id-attr:Id", "Rec", "--trusted-pem", str(ca), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+
+
+async def test_validation_error_is_400_with_the_field_path(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    invalid = demo_invoice()
+    invalid["items"][0]["cantidad"] = -1
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(session, stack, f"/{demo.slug}/de/create", invalid, bearer(demo))
+    assert status == 400, body
+    assert body["success"] is False
+    paths = [e.get("path", "") for e in body["errores"]]
+    assert any("items[0].cantidad" in p for p in paths), body
+
+
+async def test_document_sifen_rejects_ends_rechazado_with_code_and_message(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(
+            session, stack, f"/{demo.slug}/de/create", demo_invoice(punto="002"), bearer(demo)
+        )
+        assert status == 200, body
+        [de] = body["deList"]
+
+        async def rejected() -> dict[str, Any]:
+            found = (await statuses(session, stack, demo, [de["cdc"]]))[de["cdc"]]
+            assert found["estado"] == "Rechazado", found
+            return found
+
+        final = await eventually(rejected, timeout=30, interval=0.3)
+    assert final["respuesta_codigo"] == "1106"  # punto de expedición no pertenece al timbrado
+    assert "Punto de expedición" in final["respuesta_mensaje"]
+
+
+async def test_retry_with_the_same_idempotency_key_returns_the_same_cdc(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    headers = {**bearer(demo), "Idempotency-Key": str(uuid.uuid4())}
+    document = demo_invoice()
+    async with aiohttp.ClientSession() as session:
+        first_status, first = await post(session, stack, f"/{demo.slug}/lote/create", [document], headers)
+        again_status, again = await post(session, stack, f"/{demo.slug}/lote/create", [document], headers)
+    assert first_status == again_status == 200, (first, again)
+    assert [d["cdc"] for d in again["deList"]] == [d["cdc"] for d in first["deList"]]
+    assert again["loteId"] == first["loteId"]
+
+
+async def test_one_tenant_cannot_read_another_tenants_document(stack: Stack) -> None:
+    demo, other = stack.tenants[DEMO_SLUG], stack.tenants["otra"]
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(session, stack, f"/{demo.slug}/lote/create", [demo_invoice()], bearer(demo))
+        assert status == 200, body
+        cdc = body["deList"][0]["cdc"]
+        async with session.get(f"{stack.url}/{other.slug}/de/cdc/{cdc}", headers=bearer(other)) as response:
+            assert response.status == 404
+        async with session.get(f"{stack.url}/{demo.slug}/de/cdc/{cdc}", headers=bearer(other)) as response:
+            assert response.status in (403, 404)
+        async with session.get(f"{stack.url}/{demo.slug}/de/cdc/{cdc}", headers=bearer(demo)) as response:
+            assert response.status == 200
+
+
+async def test_invoicing_api_emits_all_four_types(stack: Stack) -> None:
+    demo = stack.tenants[DEMO_SLUG]
+    cliente = {"ruc": "80069563-1", "razonSocial": "Cliente SA", "tipoContribuyente": 2, "tipoOperacion": 1}
+    item = {"codigo": "A", "descripcion": "Servicio", "cantidad": 1, "precioUnitario": 11000, "ivaTipo": 10}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{stack.url}/invoicing/companies", headers=bearer(demo)) as response:
+            companies = await response.json()
+        assert [c["id"] for c in companies] == [demo.slug]
+        path = f"/invoicing/emit/{{}}?company_id={demo.slug}"
+        status, invoice = await post(
+            session, stack, path.format("invoice"), {"cliente": cliente, "items": [item]}, bearer(demo)
+        )
+        assert status == 200, invoice
+        assert invoice["cdc"].startswith("01") and invoice["qr_url"] and invoice["xml_signed"]
+        note = {
+            "cliente": cliente,
+            "items": [item],
+            "motivo": 1,
+            "documentoAsociado": {"cdc": invoice["cdc"], "tipo": 1},
+        }
+        emitted = {"invoice": invoice}
+        for kind in ("credit-note", "debit-note"):
+            status, emitted[kind] = await post(session, stack, path.format(kind), note, bearer(demo))
+            assert status == 200, emitted[kind]
+        today, tomorrow = date.today().isoformat(), (date.today() + timedelta(days=1)).isoformat()
+        place = {"direccion": "Depósito", "numeroCasa": "10", "departamento": 1, "distrito": 1, "ciudad": 1}
+        remision = {  # MT v150 E10 gTransp is mandatory for a nota de remisión (iTiDE 7)
+            "cliente": dict(
+                cliente, direccion="Ruta 2", numeroCasa="1", departamento=1, distrito=1, ciudad=1
+            ),
+            "items": [{"codigo": "A", "descripcion": "Caja", "cantidad": 3}],
+            "remision": {"kms": 12},
+            "transporte": {
+                "tipo": 1,
+                "modalidad": 1,
+                "tipoResponsable": 1,
+                "inicioEstimadoTranslado": today,
+                "finEstimadoTranslado": tomorrow,
+                "salida": place,
+                "entrega": place,
+                "vehiculo": {
+                    "tipo": "Camión",
+                    "marca": "Volvo",
+                    "documentoTipo": 2,
+                    "numeroMatricula": "ABC123",
+                },
+                "transportista": {
+                    "contribuyente": True,
+                    "nombre": "Transportes SA",
+                    "ruc": "80069563-1",
+                    "direccion": "Ruta 1",
+                    "chofer": {"documentoNumero": "2345678", "nombre": "Carlos Gómez", "direccion": "Luque"},
+                },
+            },
+        }
+        status, emitted["remision"] = await post(
+            session, stack, path.format("remision"), remision, bearer(demo)
+        )
+        assert status == 200, emitted["remision"]
+    prefixes = {kind: doc["cdc"][:2] for kind, doc in emitted.items()}
+    assert prefixes == {"invoice": "01", "credit-note": "05", "debit-note": "06", "remision": "07"}
+    for kind, doc in emitted.items():
+        reply = str(doc.get("ns2:rRetEnviDe") or doc)
+        assert "Aprobado" in reply, (kind, doc)
+
+
+async def test_bulk_cli_uploads_ndjson_and_reports_progress(stack: Stack, tmp_path: Path) -> None:
+    """`sifenflow bulk FILE.ndjson`: 202 with a batch id, progress lines until the batch is
+    completed with every document accepted (the gateway splits it into lotes of ≤50)."""
+    demo = stack.tenants[DEMO_SLUG]
+    ndjson = tmp_path / "docs.ndjson"
+    ndjson.write_text("\n".join(json.dumps(demo_invoice()) for _ in range(60)) + "\n", encoding="utf-8")
+    args = ["bulk", str(ndjson), "--url", stack.url, "--tenant", demo.slug, "--api-key", demo.api_key]
+    done = await asyncio.to_thread(
+        subprocess.run, cli(*args, "--interval", "0.2"), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("envío masivo ") and "60 documentos" in lines[0]
+    assert "completado" in lines[-1] and "60/60" in lines[-1] and "aceptados=60" in lines[-1]
+
+
+async def test_lote_not_queued_and_lost_connection_are_reconciled_then_approved(stack: Stack) -> None:
+    """sifen-protocol.md §3 retry policy: a lote answered 0301 (no encolado) and a lote whose
+    connection drops (outcome unknown) are reconciled by consulta DE per CDC, then resent; every
+    document still ends Aprobado."""
+    demo = stack.tenants[DEMO_SLUG]
+    faults = {
+        "rules": [
+            {"kind": "lote_no_encolado", "operations": ["rEnvioLote"], "count": 1},
+            {"kind": "reset", "operations": ["rEnvioLote"], "count": 1},
+        ]
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.put(f"{stack.sim_url}/admin/faults", json=faults) as response:
+            assert response.status == 200, await response.text()
+        try:
+            docs = [demo_invoice() for _ in range(5)]
+            status, body = await post(session, stack, f"/{demo.slug}/lote/create", docs, bearer(demo))
+            assert status == 200, body
+            cdcs = [d["cdc"] for d in body["deList"]]
+
+            async def approved() -> None:
+                found = await statuses(session, stack, demo, cdcs)
+                assert [found[c]["estado"] for c in cdcs] == ["Aprobado"] * 5, found
+
+            await eventually(approved, timeout=60, interval=0.5)
+            async with session.get(f"{stack.sim_url}/admin/faults") as response:
+                rules = (await response.json())["rules"]
+            assert [r["count"] for r in rules] == [0, 0], rules  # both faults did fire
+        finally:
+            async with session.delete(f"{stack.sim_url}/admin/faults") as response:
+                assert response.status in (200, 204)

@@ -1,0 +1,124 @@
+"""Sample tenant params, documents and certificates shared by the gateway tests."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+# RUC 80069563-1 is the emisor of the CDC example 01800695631001002100694612021112410311184194.
+PARAMS: dict[str, Any] = {
+    "version": 150,
+    "ruc": "80069563-1",
+    "razonSocial": "DE generado en ambiente de prueba - sin valor comercial ni fiscal",
+    "nombreFantasia": "Demo",
+    "actividadesEconomicas": [{"codigo": "62010", "descripcion": "Actividades de programación informática"}],
+    "timbradoNumero": "12558946",
+    "timbradoFecha": "2022-08-25",
+    "tipoContribuyente": 1,
+    "tipoRegimen": 8,
+    "establecimientos": [
+        {
+            "codigo": "001",
+            "direccion": "Barrio Carolina",
+            "numeroCasa": "0",
+            "departamento": 1,
+            "departamentoDescripcion": "CAPITAL",
+            "distrito": 1,
+            "distritoDescripcion": "ASUNCION (DISTRITO)",
+            "ciudad": 1,
+            "ciudadDescripcion": "ASUNCION (DISTRITO)",
+            "telefono": "0973-527155",
+            "email": "demo@example.com",
+        }
+    ],
+}
+
+FACTURA: dict[str, Any] = {
+    "tipoDocumento": 1,
+    "establecimiento": "001",
+    "punto": "001",
+    "fecha": "2026-11-20T10:11:00",
+    "tipoEmision": 1,
+    "tipoTransaccion": 1,
+    "tipoImpuesto": 1,
+    "moneda": "PYG",
+    "cliente": {
+        "contribuyente": True,
+        "ruc": "80069563-1",
+        "razonSocial": "Cliente SA",
+        "tipoOperacion": 1,
+        "tipoContribuyente": 2,
+        "pais": "PRY",
+        "paisDescripcion": "Paraguay",
+        "codigo": "001",
+    },
+    "factura": {"presencia": 1},
+    "condicion": {"tipo": 1, "entregas": [{"tipo": 1, "monto": 110000, "moneda": "PYG"}]},
+    "items": [
+        {
+            "codigo": "A-1",
+            "descripcion": "Servicio",
+            "unidadMedida": 77,
+            "cantidad": 1,
+            "precioUnitario": 110000,
+            "ivaTipo": 1,
+            "ivaBase": 100,
+            "iva": 10,
+        }
+    ],
+}
+
+
+def factura(**overrides: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(FACTURA)
+    doc.update(overrides)
+    return doc
+
+
+def tenant_body(slug: str, *, with_cert: bool = False, cert_ruc: str = "80069563-1") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "slug": slug,
+        "environment": "simulado",
+        "params": copy.deepcopy(PARAMS),
+        "puntos": {"001": ["001", "002"]},
+        "cscId": "0001",
+        "csc": "ABCD0000000000000000000000000000",
+    }
+    if with_cert:
+        body["certificate"] = base64.b64encode(make_p12(cert_ruc, "s3creto")).decode()
+        body["certificatePassword"] = "s3creto"
+    return body
+
+
+def make_p12(ruc: str, password: str) -> bytes:
+    """A self-signed PKCS#12 whose subject serialNumber carries the RUC, like SET-issued ones."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "EMPRESA DEMO"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"RUC{ruc}"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "PY"),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"demo", key, cert, None, serialization.BestAvailableEncryption(password.encode())
+    )
