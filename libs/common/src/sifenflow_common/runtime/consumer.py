@@ -10,7 +10,7 @@ own outcome. A duplicate delivery is dropped by the inbox; a ConcurrencyError re
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from sifenflow_common.bus.ports import Unretryable
+from sifenflow_common.db.coalesce import Coalescer
 from sifenflow_common.eventstore.ports import (
     AppendRequest,
-    CommitResult,
     ConcurrencyError,
     DuplicateMessage,
     EventStore,
@@ -56,47 +56,6 @@ NOTHING = Effects()
 Handler = Callable[[Envelope, Message], Awaitable[Effects | None]]
 
 
-class GroupCommitter:
-    """Collects commits submitted while a flush is running and commits them together."""
-
-    def __init__(
-        self, store: EventStore, consumer: str, *, max_batch: int = 256, max_flushes: int = 2
-    ) -> None:
-        self.store = store
-        self.consumer = consumer
-        self.max_batch = max_batch
-        self.max_flushes = max_flushes
-        self._pending: list[tuple[PendingCommit, asyncio.Future[CommitResult]]] = []
-        self._flushes: set[asyncio.Task[None]] = set()
-        self.batches = 0  # transactions run (for benchmarks and tuning)
-        self.items = 0
-
-    async def submit(self, item: PendingCommit) -> CommitResult:
-        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if len(self._flushes) < self.max_flushes:
-            task = asyncio.create_task(self._flush())
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)
-        return await asyncio.shield(future)
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            self.batches += 1
-            self.items += len(batch)
-            try:
-                results = await self.store.commit_batch(self.consumer, [item for item, _ in batch])
-            except Exception as exc:  # the database is unreachable: every waiter fails, the bus retries
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-
-
 class Consumer:
     """A bus handler running ``handlers`` (wire type → handler) with the inbox/outbox pattern."""
 
@@ -122,7 +81,11 @@ class Consumer:
         self.metrics = metrics
         self.conflict_retries = conflict_retries
         self.precheck = precheck
-        self.committer = GroupCommitter(store, consumer)
+        # Deliveries committed while a commit is running share the next transaction; a
+        # ConcurrencyError or DuplicateMessage comes back to its own delivery only.
+        self.committer: Coalescer[PendingCommit, bool] = Coalescer(
+            functools.partial(store.commit_batch, consumer), max_batch=256
+        )
 
     @property
     def types(self) -> list[str]:
@@ -151,12 +114,10 @@ class Consumer:
             ],
             self._envelopes(incoming, effects.send, "s"),
         )
-        result = await self.committer.submit(item)
-        if isinstance(result, ConcurrencyError):
-            raise result
-        if isinstance(result, DuplicateMessage):
+        try:
+            return await self.committer.submit(item)
+        except DuplicateMessage:
             return False
-        return result
 
     async def __call__(self, incoming: Envelope) -> None:
         handler = self.handlers[incoming.type]
