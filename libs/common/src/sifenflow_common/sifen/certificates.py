@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.oid import NameOID
 
+from sifenflow_common.sifen.paraguay_time import paraguay_local, paraguay_to_utc
+
 __all__ = [
     "CertificateError",
     "CertificateExpiredError",
@@ -210,6 +212,19 @@ def check_signing_allowed(
         raise CertificateRucMismatchError(
             f"El RUC del certificado ({credentials.ruc}) no es el del emisor ({issuer_ruc}) (SIFEN 0142)"
         )
+
+
+def checked_signing_time(
+    credentials: SigningCredentials, *, issuer_ruc: str | None, signed_at: datetime | None = None
+) -> str:
+    """The ``dFecFirma`` text for a signature made at ``signed_at`` (default now), once the
+    certificate may sign for ``issuer_ruc`` at that moment (raises as ``check_signing_allowed``).
+
+    MT v150 A004: Paraguay local time, ``YYYY-MM-DDThh:mm:ss`` with no fraction and no offset.
+    """
+    local = paraguay_local(signed_at or datetime.now(UTC))
+    check_signing_allowed(credentials, at=paraguay_to_utc(local), issuer_ruc=issuer_ruc)
+    return local.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _normal_ruc(ruc: str) -> str:

@@ -17,12 +17,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from sifenflow_common.sifen import dsig
-from sifenflow_common.sifen.certificates import SigningCredentials, check_signing_allowed
-from sifenflow_common.sifen.paraguay_time import paraguay_local, paraguay_to_utc
+from sifenflow_common.sifen.certificates import SigningCredentials, checked_signing_time
 from sifenflow_common.sifen.qr import Environment, QrFields, qr_url
 from sifenflow_common.sifen.signature import XML_DECLARATION
 from sifenflow_common.sifen.xml_write import RDE_OPEN
@@ -126,12 +125,9 @@ def fast_sign_rde_with_qr(
     issuer = _ISSUER.search(inner)
     if fec_end < 0 or issuer is None:
         return None
-    local = paraguay_local(signed_at or datetime.now(UTC))
-    inner = b"".join(
-        (inner[:fec_start], local.strftime("<dFecFirma>%Y-%m-%dT%H:%M:%S").encode(), inner[fec_end:])
-    )
     ruc = f"{_unescape(issuer.group(1)).strip()}-{_unescape(issuer.group(2)).strip()}"
-    check_signing_allowed(credentials, at=paraguay_to_utc(local), issuer_ruc=ruc)
+    fec_firma = checked_signing_time(credentials, issuer_ruc=ruc, signed_at=signed_at)
+    inner = b"".join((inner[:fec_start], _FEC_FIRMA_OPEN, fec_firma.encode(), inner[fec_end:]))
     de_open = body[de_start : id_end + 2]  # <DE Id="…">
     canonical = b"".join((b"<DE", _NS_DECL, de_open[3:], inner, b"</DE>"))
     digest = base64.b64encode(hashlib.sha256(canonical).digest()).decode("ascii")

@@ -8,14 +8,13 @@ certificate rules (validity, the emisor's RUC). It carries no QR: SIFEN's consul
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
 
 from sifenflow_common.sifen import dsig
-from sifenflow_common.sifen.certificates import SigningCredentials, check_signing_allowed
+from sifenflow_common.sifen.certificates import SigningCredentials, checked_signing_time
 from sifenflow_common.sifen.namespaces import DSIG_NS, SIFEN_NS
-from sifenflow_common.sifen.paraguay_time import paraguay_local, paraguay_to_utc
 from sifenflow_common.sifen.signature import SignatureInputError, parse_unsigned, serialize
 
 RECIBO_NS = "https://sifenflow.dev/xsd/recibo/v1"
@@ -69,12 +68,10 @@ def sign_recibo(
     fec_firma = _child(rec, _R + "dFecFirma")
     if fec_firma is None:
         raise SignatureInputError("DFECFIRMA_AUSENTE", "Rec no contiene dFecFirma")
-    local = paraguay_local(signed_at or datetime.now(UTC))
-    fec_firma.text = local.strftime("%Y-%m-%dT%H:%M:%S")
     ruc = _issuer_ruc(rec)
     if ruc is None:
         raise SignatureInputError("EMISOR_AUSENTE", "Rec no contiene gEmis/dRucEm y dDVEmi")
-    check_signing_allowed(credentials, at=paraguay_to_utc(local), issuer_ruc=ruc)
+    fec_firma.text = checked_signing_time(credentials, issuer_ruc=ruc, signed_at=signed_at)
     signature = dsig.signature_xml(rec.get("Id", ""), dsig.digest_b64(rec), credentials)
     rec.addnext(etree.fromstring(signature))
     return serialize(root)

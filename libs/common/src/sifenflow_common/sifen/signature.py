@@ -28,7 +28,7 @@ from sifenflow_common.sifen import dsig
 from sifenflow_common.sifen.certificates import (
     SigningCredentials,
     certificate_ruc,
-    check_signing_allowed,
+    checked_signing_time,
 )
 from sifenflow_common.sifen.dsig import sign_element
 from sifenflow_common.sifen.namespaces import DSIG_NS, SIFEN_NS
@@ -242,12 +242,10 @@ def prepare_for_signing(
     fec_firma = de.find(f"{_S}dFecFirma")
     if fec_firma is None:
         raise SignatureInputError("DFECFIRMA_AUSENTE", "DE no contiene dFecFirma (A004)")
-    local = paraguay_local(signed_at or datetime.now(UTC))
-    fec_firma.text = local.strftime("%Y-%m-%dT%H:%M:%S")
     ruc = issuer_ruc(de)
     if ruc is None:
         raise SignatureInputError("EMISOR_AUSENTE", "DE no contiene gEmis/dRucEm y dDVEmi")
-    check_signing_allowed(credentials, at=paraguay_to_utc(local), issuer_ruc=ruc)
+    fec_firma.text = checked_signing_time(credentials, issuer_ruc=ruc, signed_at=signed_at)
     return de
 
 

@@ -9,20 +9,18 @@ benchmark ``bench/bench_signing.py`` prints both figures.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lxml import etree
 from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner
 
-from sifenflow_common.sifen.certificates import SigningCredentials, check_signing_allowed
+from sifenflow_common.sifen.certificates import SigningCredentials, checked_signing_time
 from sifenflow_common.sifen.namespaces import DSIG_NS, SIFEN_NS
 from sifenflow_common.sifen.signature import (
     TAG_DE,
     TAG_SIGNATURE,
     SignatureInputError,
     issuer_ruc,
-    paraguay_local,
-    paraguay_to_utc,
     parse_unsigned,
     parse_xml,
     serialize,
@@ -49,9 +47,7 @@ def sign_rde_signxml(
     fec_firma = de.find(f"{{{SIFEN_NS}}}dFecFirma")
     if fec_firma is None:
         raise SignatureInputError("DFECFIRMA_AUSENTE", "DE no contiene dFecFirma (A004)")
-    local = paraguay_local(signed_at or datetime.now(UTC))
-    fec_firma.text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    check_signing_allowed(credentials, at=paraguay_to_utc(local), issuer_ruc=issuer_ruc(de))
+    fec_firma.text = checked_signing_time(credentials, issuer_ruc=issuer_ruc(de), signed_at=signed_at)
     signed = _signer().sign(
         root,
         key=credentials.private_key,
