@@ -22,7 +22,15 @@ from xml.sax.saxutils import escape as xml_escape
 
 from sifenflow_common.sifen import dsig
 from sifenflow_common.sifen.certificates import SigningCredentials, checked_signing_time
-from sifenflow_common.sifen.qr import Environment, QrFields, qr_url
+from sifenflow_common.sifen.qr import (
+    QR_SOURCE_GROUPS,
+    QR_SOURCE_TAGS,
+    Environment,
+    QrError,
+    QrFields,
+    fields_from_values,
+    qr_url,
+)
 from sifenflow_common.sifen.signature import XML_DECLARATION
 from sifenflow_common.sifen.xml_write import RDE_OPEN
 
@@ -70,29 +78,13 @@ def _unescape(text: bytes) -> str:
 
 
 def _qr_fields(de: bytes, cdc: str, digest: str) -> QrFields | None:
-    groups = (_group(de, b"gTimb"), _group(de, b"gDatGralOpe"), _group(de, b"gTotSub"))
-    fe_emi = _first(groups, b"dFeEmiDE")
-    if not fe_emi:
-        return None  # the lxml path raises the proper error
-    if _first(groups, b"iNatRec") == "1":
-        param, value = "dRucRec", _first(groups, b"dRucRec") or "0"
-    else:
-        param, value = "dNumIDRec", _first(groups, b"dNumIDRec") or "0"
-    tot_gral = tot_iva = "0"
-    if _first(groups, b"iTiDE") != "7":  # NRE carries no totals (protocol §5.1)
-        tot_gral = _first(groups, b"dTotGralOpe") or "0"
-        if (_first(groups, b"iTImp") or "") in ("1", "5", ""):
-            tot_iva = _first(groups, b"dTotIVA") or "0"
-    return QrFields(
-        cdc=cdc,
-        fe_emi_de=fe_emi,
-        receptor_param=param,  # type: ignore[arg-type]
-        receptor_value=value,
-        tot_gral_ope=tot_gral,
-        tot_iva=tot_iva,
-        items=_group(de, b"gDtipDE").count(b"<gCamItem>"),
-        digest_value=digest,
-    )
+    groups = tuple(_group(de, name.encode()) for name in QR_SOURCE_GROUPS)
+    values = {tag: text for tag in QR_SOURCE_TAGS if (text := _first(groups, tag.encode())) is not None}
+    items = _group(de, b"gDtipDE").count(b"<gCamItem>")
+    try:
+        return fields_from_values(values, cdc=cdc, items=items, digest=digest)
+    except QrError:
+        return None  # the lxml path raises it with the document's own context
 
 
 def fast_sign_rde_with_qr(

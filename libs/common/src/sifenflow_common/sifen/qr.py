@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -105,31 +106,15 @@ def qr_url(fields: QrFields, *, csc_id: str, csc: str, environment: Environment)
     return f"{qr_base_url(environment)}{data}&cHashQR={qr_hash(data, csc)}"
 
 
-_QR_TAGS = tuple(
-    _S + t
-    for t in ("dFeEmiDE", "iTImp", "iNatRec", "dRucRec", "dNumIDRec", "iTiDE", "dTotGralOpe", "dTotIVA")
-)
+# The elements the QR reads, all in gTimb, gDatGralOpe or gTotSub (first occurrence wins).
+QR_SOURCE_TAGS = ("dFeEmiDE", "iTImp", "iNatRec", "dRucRec", "dNumIDRec", "iTiDE", "dTotGralOpe", "dTotIVA")
+QR_SOURCE_GROUPS = ("gTimb", "gDatGralOpe", "gTotSub")
+_QR_TAGS = tuple(_S + t for t in QR_SOURCE_TAGS)
 _ITEM = _S + "gCamItem"
 
 
-def _fields_from(root: etree._Element) -> QrFields:
-    de = root.find(f"{_S}DE")
-    if de is None or not de.get("Id"):
-        raise QrError("DE_AUSENTE", "El rDE no contiene DE con Id (CDC)")
-    digest = root.findtext(f"{_D}Signature/{_D}SignedInfo/{_D}Reference/{_D}DigestValue")
-    if not digest:
-        raise QrError("DE_SIN_FIRMA", "El QR se calcula después de firmar: falta Signature/DigestValue")
-    return _fields_from_de(de, digest.strip())
-
-
-def _fields_from_de(de: etree._Element, digest: str) -> QrFields:
-    # One pass over the groups that hold the QR inputs (gTimb, gDatGralOpe, gTotSub) instead of
-    # one path lookup per field: this runs once per document on the signer's hot path.
-    values: dict[str, str] = {}
-    for group in (de.find(_S + "gTimb"), de.find(_S + "gDatGralOpe"), de.find(_S + "gTotSub")):
-        if group is not None:
-            for element in group.iter(*_QR_TAGS):
-                values.setdefault(element.tag[len(_S) :], (element.text or "").strip())
+def fields_from_values(values: Mapping[str, str], *, cdc: str, items: int, digest: str) -> QrFields:
+    """The QR inputs from the stripped texts of the ``QR_SOURCE_TAGS`` present in the DE."""
     fe_emi = values.get("dFeEmiDE")
     if not fe_emi:
         raise QrError("DFEEMIDE_AUSENTE", "DE no contiene gDatGralOpe/dFeEmiDE (D002)")
@@ -144,10 +129,8 @@ def _fields_from_de(de: etree._Element, digest: str) -> QrFields:
         tot_gral = values.get("dTotGralOpe") or "0"
         if values.get("iTImp", "") in ("1", "5", ""):  # IVA only for iTImp 1 (IVA) and 5 (IVA-Renta)
             tot_iva = values.get("dTotIVA") or "0"
-    dtip = de.find(_S + "gDtipDE")
-    items = sum(1 for _ in dtip.iterchildren(_ITEM)) if dtip is not None else 0
     return QrFields(
-        cdc=de.get("Id", ""),
+        cdc=cdc,
         fe_emi_de=fe_emi,
         receptor_param=param,
         receptor_value=value,
@@ -156,6 +139,30 @@ def _fields_from_de(de: etree._Element, digest: str) -> QrFields:
         items=items,
         digest_value=digest,
     )
+
+
+def _fields_from(root: etree._Element) -> QrFields:
+    de = root.find(f"{_S}DE")
+    if de is None or not de.get("Id"):
+        raise QrError("DE_AUSENTE", "El rDE no contiene DE con Id (CDC)")
+    digest = root.findtext(f"{_D}Signature/{_D}SignedInfo/{_D}Reference/{_D}DigestValue")
+    if not digest:
+        raise QrError("DE_SIN_FIRMA", "El QR se calcula después de firmar: falta Signature/DigestValue")
+    return _fields_from_de(de, digest.strip())
+
+
+def _fields_from_de(de: etree._Element, digest: str) -> QrFields:
+    # One pass over the groups that hold the QR inputs instead of one path lookup per field: this
+    # runs once per document on the signer's hot path.
+    values: dict[str, str] = {}
+    for name in QR_SOURCE_GROUPS:
+        group = de.find(_S + name)
+        if group is not None:
+            for element in group.iter(*_QR_TAGS):
+                values.setdefault(element.tag[len(_S) :], (element.text or "").strip())
+    dtip = de.find(_S + "gDtipDE")
+    items = sum(1 for _ in dtip.iterchildren(_ITEM)) if dtip is not None else 0
+    return fields_from_values(values, cdc=de.get("Id", ""), items=items, digest=digest)
 
 
 def qr_fields(signed_xml: bytes) -> QrFields:
