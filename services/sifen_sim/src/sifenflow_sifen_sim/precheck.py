@@ -18,7 +18,7 @@ from lxml import etree
 from sifenflow_common.sifen.soap import LoteError, ResultMessage, unpack_lote
 from sifenflow_common.sifen.soap.envelope import local_name
 from sifenflow_sifen_sim.checks import Check, CheckContext, default_checks, is_pure
-from sifenflow_sifen_sim.document import read_fields
+from sifenflow_sifen_sim.document import DeFields, read_fields
 from sifenflow_sifen_sim.registry import Contribuyente, Registry
 
 
@@ -39,9 +39,15 @@ class PrecheckBatch:
     items: tuple[Precheck, ...]
 
 
-def run_pure(rde: etree._Element, now_local: datetime, registry: Registry, checks: list[Check]) -> Precheck:
+def run_pure(
+    rde: etree._Element,
+    now_local: datetime,
+    registry: Registry,
+    checks: list[Check],
+    fields: DeFields | None = None,
+) -> Precheck:
     xml = etree.tostring(rde, encoding="utf-8")
-    fields = read_fields(rde)
+    fields = fields or read_fields(rde)
     ctx = CheckContext(rde=rde, xml=xml, fields=fields, now_local=now_local, registry=registry, store=None)
     results: list[ResultMessage | None] = []
     for check in checks:
@@ -80,9 +86,14 @@ def precheck_lote(
         rdes = [r for r in unpack_lote(zip_bytes) if local_name(r) == "rDE"]
     except LoteError as exc:
         return PrecheckBatch(str(exc), frozenset(), ())
-    types = frozenset(read_fields(r).itide for r in rdes)
+    fields = [read_fields(r) for r in rdes]
+    types = frozenset(f.itide for f in fields)
     if len(types) > 1:
         return PrecheckBatch(None, types, ())
     registry = Registry(contribuyentes)
     checks = _checks_for(roots_pem)
-    return PrecheckBatch(None, types, tuple(run_pure(r, now_local, registry, checks) for r in rdes))
+    return PrecheckBatch(
+        None,
+        types,
+        tuple(run_pure(r, now_local, registry, checks, f) for r, f in zip(rdes, fields, strict=True)),
+    )

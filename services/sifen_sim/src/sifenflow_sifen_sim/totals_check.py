@@ -31,10 +31,20 @@ _S = "{" + SIFEN_NS + "}"
 _TOT_SUB_FIELDS = tuple(rv.GTotSub.__dataclass_fields__)
 
 
-def _dec(parent: etree._Element | None, name: str) -> Decimal | None:
-    if parent is None:
-        return None
-    value = parent.findtext(_S + name)
+def _children(parent: etree._Element | None) -> dict[str, str]:
+    """Local name → text of the SIFEN-namespace children of ``parent`` (first occurrence wins):
+    one pass over the children instead of one search per field."""
+    values: dict[str, str] = {}
+    if parent is not None:
+        for child in parent.iterchildren(_S + "*"):
+            name = child.tag[len(_S) :]
+            if name not in values:
+                values[name] = child.text or ""
+    return values
+
+
+def _dec(values: dict[str, str], name: str) -> Decimal | None:
+    value = values.get(name)
     if value is None or not value.strip():
         return None
     try:
@@ -43,8 +53,8 @@ def _dec(parent: etree._Element | None, name: str) -> Decimal | None:
         return None
 
 
-def _int(parent: etree._Element | None, name: str) -> int | None:
-    value = _dec(parent, name)
+def _int(values: dict[str, str], name: str) -> int | None:
+    value = _dec(values, name)
     return int(value) if value is not None else None
 
 
@@ -53,20 +63,22 @@ def amounts_view(rde: etree._Element, itide: int) -> rv.RdeView | None:
     items = []
     for element in rde.iter(_S + "gCamItem"):
         valor = element.find(_S + "gValorItem")
-        quantity = _dec(element, "dCantProSer")
+        quantity = _dec(_children(element), "dCantProSer")
         if valor is None or quantity is None:
             return None
-        resta = valor.find(_S + "gValorRestaItem")
-        iva = element.find(_S + "gCamIVA")
+        prices = _children(valor)
+        resta_element = valor.find(_S + "gValorRestaItem")
+        iva_element = element.find(_S + "gCamIVA")
+        resta, iva = _children(resta_element), _children(iva_element)
         items.append(
             rv.GCamItem(
                 dDesProSer="",
                 dCantProSer=quantity,
                 gValorItem=rv.GValorItem(
-                    dPUniProSer=_dec(valor, "dPUniProSer"),
-                    dTiCamIt=_dec(valor, "dTiCamIt"),
+                    dPUniProSer=_dec(prices, "dPUniProSer"),
+                    dTiCamIt=_dec(prices, "dTiCamIt"),
                     gValorRestaItem=None
-                    if resta is None
+                    if resta_element is None
                     else rv.GValorRestaItem(
                         dDescItem=_dec(resta, "dDescItem"),
                         dDescGloItem=_dec(resta, "dDescGloItem"),
@@ -76,7 +88,7 @@ def amounts_view(rde: etree._Element, itide: int) -> rv.RdeView | None:
                     ),
                 ),
                 gCamIVA=None
-                if iva is None
+                if iva_element is None
                 else rv.GCamIVA(
                     iAfecIVA=_int(iva, "iAfecIVA"),
                     dPropIVA=_dec(iva, "dPropIVA"),
@@ -87,8 +99,9 @@ def amounts_view(rde: etree._Element, itide: int) -> rv.RdeView | None:
                 ),
             )
         )
-    ope = rde.find(f".//{_S}gOpeCom")
-    sub = rde.find(f".//{_S}gTotSub")
+    ope_element = rde.find(f".//{_S}gOpeCom")
+    sub_element = rde.find(f".//{_S}gTotSub")
+    ope, sub = _children(ope_element), _children(sub_element)
     return rv.RdeView(
         Id="",
         gTimb=rv.GTimb(iTiDE=itide, dNumTim="", dEst="", dPunExp="", dNumDoc=""),
@@ -97,13 +110,13 @@ def amounts_view(rde: etree._Element, itide: int) -> rv.RdeView | None:
             gEmis=rv.GEmis(dRucEm="", dNomEmi=""),
             gDatRec=rv.GDatRec(iNatRec=0, dNomRec=""),
             gOpeCom=None
-            if ope is None
+            if ope_element is None
             else rv.GOpeCom(
-                iTImp=_int(ope, "iTImp"), cMoneOpe=ope.findtext(_S + "cMoneOpe"), dTiCam=_dec(ope, "dTiCam")
+                iTImp=_int(ope, "iTImp"), cMoneOpe=ope.get("cMoneOpe"), dTiCam=_dec(ope, "dTiCam")
             ),
         ),
         gDtipDE=rv.GDtipDE(gCamItem=tuple(items)),
-        gTotSub=None if sub is None else rv.GTotSub(**{n: _dec(sub, n) for n in _TOT_SUB_FIELDS}),
+        gTotSub=None if sub_element is None else rv.GTotSub(**{n: _dec(sub, n) for n in _TOT_SUB_FIELDS}),
     )
 
 

@@ -255,6 +255,14 @@ def verify_qr(xml: bytes, csc: str) -> bool:
     (CDC, dates, totals, item count, DigestValue of the current signature)."""
     try:
         root = parse_xml(xml)
+    except SignatureInputError:
+        return False
+    return verify_qr_tree(root, csc)
+
+
+def verify_qr_tree(root: etree._Element, csc: str) -> bool:
+    """``verify_qr`` of an rDE already parsed."""
+    try:
         fields = _fields_from(root)
     except SignatureInputError:
         return False

@@ -709,6 +709,19 @@ def verify_rde(
     certificate RUC against ``dRucEm-dDVEmi`` (SIFEN 0142)."""
     try:
         root = parse_xml(xml)
+    except SignatureInputError as exc:
+        return VerificationReport(ok=False, checks=[Check("estructura", False, exc.message)])
+    return verify_rde_tree(root, trusted_roots=trusted_roots, at=at)
+
+
+def verify_rde_tree(
+    root: etree._Element,
+    *,
+    trusted_roots: Sequence[x509.Certificate] | None = None,
+    at: datetime | None = None,
+) -> VerificationReport:
+    """``verify_rde`` of an rDE already parsed exactly as received (``parse_xml``, not compact)."""
+    try:
         de = _find_de(root)
     except SignatureInputError as exc:
         return VerificationReport(ok=False, checks=[Check("estructura", False, exc.message)])
