@@ -14,6 +14,7 @@ from sifenflow_common.sifen.qr import (
     qr_fields,
     qr_hash,
     qr_url,
+    qr_url_in,
     sign_rde_with_qr,
     verify_qr,
 )
@@ -103,6 +104,15 @@ def test_add_qr_after_signature(signed_fe_qr: bytes) -> None:
     assert verify_qr(signed_fe_qr, CSC)
     assert not verify_qr(signed_fe_qr, "EFGH0000000000000000000000000000")
     assert verify_rde(signed_fe_qr).ok
+
+
+def test_qr_url_in_reads_dcarqr_without_parsing(signed_fe_qr: bytes) -> None:
+    # The signer reports dCarQR (MT v150 J002) from the signed bytes: it must equal the parsed,
+    # unescaped text and the URL recomputed from the document's fields.
+    car = etree.fromstring(signed_fe_qr).findtext(f"{S}gCamFuFD/{S}dCarQR")
+    assert qr_url_in(signed_fe_qr) == car
+    assert car == qr_url(qr_fields(signed_fe_qr), csc_id="0001", csc=CSC, environment="test")
+    assert qr_url_in(b"<rDE><DE/></rDE>") is None
 
 
 def test_verify_qr_detects_tampered_qr(signed_fe_qr: bytes) -> None:

@@ -11,7 +11,7 @@ from typing import Protocol, cast
 from uuid import UUID
 
 from sifenflow_common.sifen.certificates import CertificateError, CredentialsCache
-from sifenflow_common.sifen.qr import Environment, qr_fields, qr_url, sign_rde_with_qr
+from sifenflow_common.sifen.qr import Environment, qr_fields, qr_url, qr_url_in, sign_rde_with_qr
 from sifenflow_common.sifen.recibo_signature import is_recibo, sign_recibo
 from sifenflow_common.sifen.signature import SignatureInputError
 from sifenflow_signer.ports import SignedXml, SigningRefused
@@ -70,5 +70,7 @@ class KeystoreSigner:
             raise SigningRefused(str(code), str(getattr(exc, "message", exc))) from exc
         if recibo:  # never sent to SIFEN, so no QR to its consulta
             return SignedXml(xml=signed, qr_url="")
-        url = qr_url(qr_fields(signed), csc_id=material.csc_id, csc=material.csc, environment=environment)
+        url = qr_url_in(signed) or qr_url(
+            qr_fields(signed), csc_id=material.csc_id, csc=material.csc, environment=environment
+        )
         return SignedXml(xml=signed, qr_url=url)

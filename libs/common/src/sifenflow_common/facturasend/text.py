@@ -25,8 +25,23 @@ def has_non_xml_bytes(xml: bytes) -> bool:
     return b"\xef\xbf\xbe" in xml or b"\xef\xbf\xbf" in xml
 
 
+def _holds_non_xml(value: Any) -> bool:
+    if isinstance(value, str):
+        return _NOT_XML.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_non_xml(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_non_xml(v) for v in value)
+    return False
+
+
 def non_xml_text(value: Any, path: str) -> list[ValidationIssue]:
     """One ``CARACTER_INVALIDO`` issue per string (at any depth) holding a non-XML character."""
+    # Nearly every document is clean: a walk that builds no paths answers that first.
+    return _issues(value, path) if _holds_non_xml(value) else []
+
+
+def _issues(value: Any, path: str) -> list[ValidationIssue]:
     if isinstance(value, str):
         if _NOT_XML.search(value):
             return [
@@ -36,7 +51,7 @@ def non_xml_text(value: Any, path: str) -> list[ValidationIssue]:
             ]
         return []
     if isinstance(value, dict):
-        return [i for k, v in value.items() for i in non_xml_text(v, f"{path}.{k}")]
+        return [i for k, v in value.items() for i in _issues(v, f"{path}.{k}")]
     if isinstance(value, list):
-        return [i for n, v in enumerate(value) for i in non_xml_text(v, f"{path}[{n}]")]
+        return [i for n, v in enumerate(value) for i in _issues(v, f"{path}[{n}]")]
     return []

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import unescape as xml_unescape
 
 from lxml import etree
 
@@ -168,6 +169,16 @@ def _fields_from_de(de: etree._Element, digest: str) -> QrFields:
 def qr_fields(signed_xml: bytes) -> QrFields:
     """The QR inputs of a signed rDE."""
     return _fields_from(parse_xml(signed_xml))
+
+
+def qr_url_in(signed_xml: bytes) -> str | None:
+    """The ``dCarQR`` text of a signed rDE written without a prefix (ours always is), by a byte
+    search near the end instead of a parse; None when it is not found that way."""
+    end = signed_xml.rfind(b"</dCarQR>")
+    start = signed_xml.rfind(b"<dCarQR>", 0, end) if end >= 0 else -1
+    if start < 0:
+        return None
+    return xml_unescape(signed_xml[start + len(b"<dCarQR>") : end].decode("utf-8")).strip()
 
 
 def add_qr(signed_xml: bytes, *, csc_id: str, csc: str, environment: Environment) -> bytes:
