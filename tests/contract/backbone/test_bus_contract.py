@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from sifenflow_common.bus.inprocess import InProcessBus
 from sifenflow_common.bus.packing import PACK_HEADER, pack
-from sifenflow_common.bus.ports import Bus, DeliveryAttempt, Unretryable, current_attempt
+from sifenflow_common.bus.ports import Bus, DeliveryAttempt, Unretryable, UnroutableMessage, current_attempt
 from sifenflow_common.messages import Command, Envelope, Event
 from sifenflow_common.outbox.writer import amqp_headers
 from sifenflow_common.testing import eventually
@@ -264,3 +264,33 @@ async def test_stop_consuming_waits_for_in_flight_handler(bus: Bus) -> None:
     release.set()
     await asyncio.wait_for(stopping, 10)
     assert finished == [9]
+
+
+async def test_a_message_for_an_unknown_exchange_is_refused_without_disturbing_other_publishes(
+    bus: Bus,
+) -> None:
+    """An outbox row naming an exchange the broker lacks must fail alone: on RabbitMQ, publishing
+    it would close the channel shared by every publish in flight (AMQP 404)."""
+    got: list[int] = []
+
+    async def handler(e: Envelope) -> None:
+        got.append(e.payload["n"])
+
+    await bus.subscribe("signer", ["test.pinged"], handler)
+    good = [wrap(Pinged(n=n)) for n in range(3)]
+    stray = wrap(Pinged(n=99))
+    exchange, key = bus.topology.route(good[0])  # type: ignore[attr-defined]
+
+    async def publish(e: Envelope, to: str) -> None:
+        await bus.publish_raw(to, key, e.to_bytes(), str(e.message_id), key, amqp_headers(e))
+
+    results = await asyncio.gather(
+        publish(good[0], exchange),
+        publish(stray, "sifenflow.no-such-exchange"),
+        publish(good[1], exchange),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], UnroutableMessage)
+    await publish(good[2], exchange)
+    await eventually(lambda: sorted(got) == [0, 1, 2])

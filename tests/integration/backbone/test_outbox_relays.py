@@ -104,3 +104,32 @@ async def test_consecutive_rows_of_one_key_and_headers_go_out_as_packs_of_at_mos
     assert sorted(e.payload["n"] for e in publisher.published) == [*range(120), 500, 600, 601, 602]
     assert len({e.message_id for e in publisher.published}) == 124
     assert await database.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_a_row_for_an_unknown_exchange_is_set_aside_and_the_others_go_out(database: Database) -> None:
+    """Nothing lost: one row that can never be published (an exchange the bus does not have) must
+    not hold back the rows after it, nor be retried for ever."""
+    store = PostgresEventStore(database.pool)
+    tenant = uuid.uuid4()
+    sent = [
+        e
+        for n in range(3)
+        for e in await store.append(
+            f"doc-{n}", 0, [Envelope.wrap(Queued(n=n), tenant_id=tenant, producer="t")]
+        )
+    ]
+    stray = sent[1].message_id
+    await database.pool.execute("UPDATE outbox SET exchange = 'sifenflow.gone' WHERE message_id = $1", stray)
+    bus = InProcessBus()
+    relay = OutboxRelay(database.pool, bus)
+    assert await relay.relay_once() == 2
+    assert [e.payload["n"] for e in bus.published] == [0, 2]
+    row = await database.pool.fetchrow(
+        "SELECT published_at, available_at = 'infinity' AS aside, last_error"
+        " FROM outbox WHERE message_id = $1",
+        stray,
+    )
+    assert row["published_at"] is None and row["aside"]
+    assert "UnroutableMessage" in row["last_error"] and "sifenflow.gone" in row["last_error"]
+    assert await relay.relay_once() == 0  # never claimed again
+    assert await relay.lag_seconds() == 0  # and not counted as lag

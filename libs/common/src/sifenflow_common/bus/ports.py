@@ -14,6 +14,11 @@ from sifenflow_common.messages.envelope import Envelope
 BusHandler = Callable[[Envelope], Awaitable[None]]
 
 
+class UnroutableMessage(Exception):
+    """The message names an exchange this bus does not have: publishing it again cannot succeed.
+    Raised before anything reaches the broker, so other publishes are not disturbed."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParkedMessage:
     queue: str  # the queue it failed on, e.g. signer.document.built

@@ -34,6 +34,7 @@ from sifenflow_common.bus.ports import (
     NullObserver,
     ParkedMessage,
     Unretryable,
+    UnroutableMessage,
     delivering,
     describe_error,
 )
@@ -59,6 +60,8 @@ class RabbitBus:
     ) -> None:
         self.url = url
         self.topology = topology or Topology()
+        # "" is RabbitMQ's default exchange (straight to a queue: retries, parking, requeue)
+        self._exchanges = frozenset({"", self.topology.events_exchange, self.topology.commands_exchange})
         self.retry = retry or RetryPolicy()
         self.prefetch = prefetch
         self.observer = observer or NullObserver()
@@ -134,6 +137,9 @@ class RabbitBus:
         Goes straight to the aiormq channel under the robust one: the relay publishes thousands of
         messages per second and aio-pika's Message object costs more CPU than the broker round trip.
         """
+        if exchange not in self._exchanges:
+            # RabbitMQ would close the shared publish channel (404), failing every publish in flight
+            raise UnroutableMessage(f"exchange {exchange!r} does not exist (routing key {routing_key!r})")
         channel = await self._channel().get_underlay_channel()
         properties = aiormq.spec.Basic.Properties(
             content_type="application/json",

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from sifenflow_common.bus.packing import PACK_HEADER, PACK_MAX, pack
+from sifenflow_common.bus.ports import UnroutableMessage
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,15 @@ UPDATE outbox SET attempts = attempts + 1, last_error = $2,
     available_at = now() + make_interval(secs => least(0.2 * power(2, attempts), 30))
 WHERE id = ANY($1::bigint[])
 """
+# A row naming an exchange the bus does not have can never be published: it is set aside (never
+# claimed again) with its error, instead of failing again every pass.
+_SET_ASIDE = """
+UPDATE outbox SET attempts = attempts + 1, last_error = $2, available_at = 'infinity'
+WHERE id = ANY($1::bigint[])
+"""
 _LAG = (
-    "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox WHERE published_at IS NULL"
+    "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox"
+    " WHERE published_at IS NULL AND available_at <> 'infinity'"
 )
 _PURGE = "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)"
 
@@ -131,11 +139,23 @@ class OutboxRelay:
                 results = [exc] * len(packs)
             outcomes = [(r, res) for p, res in zip(packs, results, strict=True) for r in p]
             ok = [r["id"] for r, res in outcomes if not isinstance(res, BaseException)]
-            failed = [r["id"] for r, res in outcomes if isinstance(res, BaseException)]
+            unroutable = [(r, res) for r, res in outcomes if isinstance(res, UnroutableMessage)]
+            failed = [
+                r["id"]
+                for r, res in outcomes
+                if isinstance(res, BaseException) and not isinstance(res, UnroutableMessage)
+            ]
             if ok:
                 await self._mark_published(conn, ok)
+            for row, error in unroutable:
+                await conn.execute(_SET_ASIDE, [row["id"]], f"{type(error).__name__}: {error}"[:1000])
+                log.error("outbox row %s set aside, it can never be published: %s", row["id"], error)
             if failed:
-                first = next(res for res in results if isinstance(res, BaseException))
+                first = next(
+                    res
+                    for res in results
+                    if isinstance(res, BaseException) and not isinstance(res, UnroutableMessage)
+                )
                 await conn.execute(_FAIL, failed, f"{type(first).__name__}: {first}"[:1000])
                 log.warning("outbox publish failed for %d rows: %r", len(failed), first)
         self.published_total += len(ok)
