@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,6 +60,19 @@ async def test_idempotency_key_replays_and_rejects_other_bodies(intake: IntakeHa
         await intake.store.accept(request(intake.tenant, [pending()], idem_key=key, request_hash="h2"))
     other = await intake.store.accept(request(intake.other, [pending()], idem_key=key, request_hash="h1"))
     assert not other.replayed  # keys are per tenant
+
+
+async def test_purged_idempotency_keys_are_forgotten(intake: IntakeHarness) -> None:
+    key = f"k{uuid.uuid4()}"
+    first = await intake.store.accept(request(intake.tenant, [pending()], idem_key=key, request_hash="h1"))
+    assert await intake.store.purge_idempotency(timedelta(days=1)) == 0  # too recent: kept
+    assert (
+        await intake.store.accept(request(intake.tenant, [pending()], idem_key=key, request_hash="h1"))
+    ).replayed
+    assert await intake.store.purge_idempotency(timedelta(0)) >= 1
+    # the key is free again: a new body under it is a new document, not a reuse error
+    fresh = await intake.store.accept(request(intake.tenant, [pending()], idem_key=key, request_hash="h2"))
+    assert not fresh.replayed and fresh.documents[0].cdc != first.documents[0].cdc
 
 
 async def test_given_numbers(intake: IntakeHarness) -> None:

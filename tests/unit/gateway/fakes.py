@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sifenflow_common.tenants.apikeys import generate_key, lookup_id_of, token_matches
 from sifenflow_common.tenants.input import TenantInput
@@ -98,10 +98,20 @@ class InMemoryIntakeStore:
         self.counters: dict[SeriesKey, int] = {}
         self.used: dict[tuple[SeriesKey, int], tuple[uuid.UUID, str]] = {}
         self.idem: dict[tuple[uuid.UUID, str], tuple[str, IntakeResult]] = {}
+        self.idem_stored_at: dict[tuple[uuid.UUID, str], datetime] = {}
+        self.purges: list[timedelta] = []
         self.lotes: dict[int, tuple[uuid.UUID, str]] = {}
         self.requested: list[AcceptedDocument] = []  # what went to the pipeline (DocumentRequested)
         self.batches: dict[uuid.UUID, BulkBatch] = {}
         self.sources: dict[str, bytes] = {}
+
+    async def purge_idempotency(self, older_than: timedelta) -> int:
+        self.purges.append(older_than)
+        limit = datetime.now(UTC) - older_than
+        old = [k for k, at in self.idem_stored_at.items() if at < limit]
+        for key in old:
+            del self.idem[key], self.idem_stored_at[key]
+        return len(old)
 
     async def accept(self, request: IntakeRequest) -> IntakeResult:
         async with self._lock:
@@ -167,6 +177,7 @@ class InMemoryIntakeStore:
             result = IntakeResult(lote_id=lote_id, documents=accepted)
             if request.idem_key is not None:
                 self.idem[(tenant.id, request.idem_key)] = (request.request_hash, result)
+                self.idem_stored_at[(tenant.id, request.idem_key)] = datetime.now(UTC)
             return result
 
     def _draft(self, tenant: Tenant, lote_id: int) -> None:

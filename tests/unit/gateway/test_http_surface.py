@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -406,3 +408,19 @@ async def test_metrics_by_route_template(gw: Harness) -> None:
     assert 'route="/{tenant}/test",status="401"' in text
     assert 'sifenflow_documents_accepted_total{tipo="1"} 2.0' in text
     assert "acme" not in text  # no tenant in labels
+
+
+async def test_idempotency_keys_are_purged_after_their_ttl_and_kept_when_ttl_is_zero() -> None:
+    # Nothing else ever deletes gateway_idempotency rows: the gateway forgets keys older than
+    # IDEMPOTENCY_TTL_HOURS (default 24 h), checking at start-up and then every hour.
+    h = await make_harness(idempotency_ttl_hours=6)
+    try:
+        await eventually(lambda: h.intake.purges == [timedelta(hours=6)])
+    finally:
+        await h.client.close()
+    keep = await make_harness(idempotency_ttl_hours=0)
+    try:
+        await asyncio.sleep(0.05)
+        assert keep.intake.purges == []
+    finally:
+        await keep.client.close()

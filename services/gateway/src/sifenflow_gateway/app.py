@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 from aiohttp import web
 
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import create_pool
+from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
 from sifenflow_gateway.adapters.catalogs import EngineCatalogs
 from sifenflow_gateway.adapters.directory import PgTenantDirectory
@@ -30,10 +32,31 @@ from sifenflow_gateway.ratelimit import RateLimiter
 from sifenflow_gateway.routes import setup_routes
 from sifenflow_gateway.settings import GatewaySettings
 
+log = get_logger(__name__)
+
+
+IDEMPOTENCY_PURGE_EVERY_S = 3600.0
+
+
+async def _purge_idempotency_keys(app: web.Application, every_s: float) -> None:
+    ttl = timedelta(hours=app[SETTINGS].idempotency_ttl_hours)
+    while True:
+        try:
+            purged = await app[DEPS].intake.purge_idempotency(ttl)
+            if purged:
+                log.info("idempotency keys purged", purged=purged)
+        except Exception:  # the database may be briefly away: try again next time
+            log.exception("idempotency key purge failed")
+        await asyncio.sleep(every_s)
+
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     if app[SETTINGS].resume_bulk_on_start:
         await resume_unfinished(app)
+    if app[SETTINGS].idempotency_ttl_hours > 0:
+        task = asyncio.create_task(_purge_idempotency_keys(app, IDEMPOTENCY_PURGE_EVERY_S))
+        app[BACKGROUND].add(task)
+        task.add_done_callback(app[BACKGROUND].discard)
     yield
     tasks = list(app[BACKGROUND])
     for task in tasks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sifenflow_common.errors import ValidationIssue
@@ -52,6 +53,9 @@ class IntakeStore(Protocol):
     async def unfinished_bulks(self) -> list[BulkBatch]: ...
     async def put_source(self, data: bytes) -> str: ...
     async def source(self, sha256: str) -> bytes: ...
+    async def purge_idempotency(self, older_than: timedelta) -> int:
+        """Forget Idempotency-Keys stored more than ``older_than`` ago; returns how many."""
+        ...
 
 
 class StatusReader(Protocol):

@@ -25,6 +25,8 @@ class GatewaySettings(Settings):
     rate_limit_burst: int = 200  # per API key, bucket size
     sync_wait_seconds: float = 15.0  # de/create waits this long for SIFEN's answer
     artifact_wait_seconds: float = 5.0  # xml=true / qr=true wait this long for the signed XML
+    # Idempotency-Keys older than this are forgotten (a retry after that is a new request); 0 = never
+    idempotency_ttl_hours: float = 24.0
     resume_bulk_on_start: bool = True  # pick up bulk batches a stopped gateway left unfinished
     error_limit: int = 3  # like FacturaSend's configSetApi.errorLimit for `error`; `errores` has all
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -159,6 +160,12 @@ class PgIntakeStore:
                 raise NumberReusedError(index, used.numero)
             out[index] = found[used.document_id]
         return out
+
+    async def purge_idempotency(self, older_than: timedelta) -> int:
+        result = await self._pool.execute(
+            "DELETE FROM gateway_idempotency WHERE created_at < now() - $1::interval", older_than
+        )
+        return int(result.split()[-1])
 
     async def _claim_idempotency(
         self, conn: asyncpg.Connection, request: IntakeRequest
