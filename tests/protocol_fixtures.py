@@ -93,6 +93,19 @@ def now_local() -> datetime:
     return datetime.now(PARAGUAY).replace(tzinfo=None, microsecond=0)
 
 
+TRANSACTION_NAMES = {1: "Venta de mercadería", 13: "Muestras médicas (Art. 3 RG 24/2014)"}
+INNOMINADO_B2C: tuple[tuple[str, object], ...] = (
+    ("iNatRec", 2),
+    ("iTiOpe", 2),
+    ("cPaisRec", "PRY"),
+    ("dDesPaisRe", "Paraguay"),
+    ("iTipIDRec", 5),
+    ("dDTipIDRec", "Innominado"),
+    ("dNumIDRec", 0),
+    ("dNomRec", "Sin Nombre"),
+)
+
+
 @dataclass
 class DocSpec:
     numero: int = 1
@@ -111,6 +124,8 @@ class DocSpec:
     credentials: SigningCredentials | None = None  # default: a test certificate of ``ruc``
     csc_id: str = DEMO_CSC_ID
     csc: str = DEMO_CSC
+    receptor: tuple[tuple[str, object], ...] = INNOMINADO_B2C  # gDatRec children, in XSD order
+    tipo_transaccion: int = 1  # iTipTra
 
 
 def cdc_for(spec: DocSpec, cod_seg: str) -> str:
@@ -187,8 +202,8 @@ def build_rde(spec: DocSpec | None = None) -> tuple[str, bytes]:
     gral = _sub(de, "gDatGralOpe")
     _sub(gral, "dFeEmiDE", f"{spec.emitted:%Y-%m-%dT%H:%M:%S}")
     com = _sub(gral, "gOpeCom")
-    _sub(com, "iTipTra", 1)
-    _sub(com, "dDesTipTra", "Venta de mercadería")
+    _sub(com, "iTipTra", spec.tipo_transaccion)
+    _sub(com, "dDesTipTra", TRANSACTION_NAMES[spec.tipo_transaccion])
     _sub(com, "iTImp", 1)
     _sub(com, "dDesTImp", "IVA")
     _sub(com, "cMoneOpe", "PYG")
@@ -213,16 +228,7 @@ def build_rde(spec: DocSpec | None = None) -> tuple[str, bytes]:
     _sub(act, "cActEco", "46510")
     _sub(act, "dDesActEco", "COMERCIO AL POR MAYOR DE EQUIPOS INFORMATICOS")
     rec = _sub(gral, "gDatRec")
-    for name, value in [
-        ("iNatRec", 2),
-        ("iTiOpe", 2),
-        ("cPaisRec", "PRY"),
-        ("dDesPaisRe", "Paraguay"),
-        ("iTipIDRec", 5),
-        ("dDTipIDRec", "Innominado"),
-        ("dNumIDRec", 0),
-        ("dNomRec", "Sin Nombre"),
-    ]:
+    for name, value in spec.receptor:
         _sub(rec, name, value)
     dtip = _sub(de, "gDtipDE")
     fe = _sub(dtip, "gCamFE")

@@ -139,6 +139,93 @@ async def test_signed_in_the_future_is_1004_and_late_is_approved_with_1005(start
     assert [m.code for m in late.result.messages] == ["0260", "1005"]
 
 
+async def test_emission_date_windows(start_sim: StartSim) -> None:
+    # MT v150 §6.2.1: dFeEmiDE up to 120 h from the transmission is on time; 120-720 h in the past
+    # is approved with observation 1005; older, or more than 120 h ahead, is rejected (the Manual
+    # gives no code: the simulator's 1161 / 1160, docs/sifen-simulator.md).
+    client = (await start_sim()).client()
+    now = now_local()
+    on_time = await client.recepcion_de(
+        build_rde(DocSpec(numero=1, emitted=now - timedelta(hours=100), signed=now))[1]
+    )
+    assert on_time.result.code == "0260" and [m.code for m in on_time.result.messages] == ["0260"]
+    late = await client.recepcion_de(
+        build_rde(DocSpec(numero=2, emitted=now - timedelta(days=10), signed=now))[1]
+    )
+    assert late.result.status == "Aprobado con observación"
+    assert [m.code for m in late.result.messages] == ["0260", "1005"]
+    too_old = await client.recepcion_de(
+        build_rde(DocSpec(numero=3, emitted=now - timedelta(days=31), signed=now))[1]
+    )
+    assert too_old.result.code == "1161" and not too_old.result.approved
+    ahead = await client.recepcion_de(
+        build_rde(DocSpec(numero=4, emitted=now + timedelta(days=6), signed=now))[1]
+    )
+    assert ahead.result.code == "1160" and not ahead.result.approved
+
+
+CONTRIBUYENTE_WITH_ID_TYPE = (
+    ("iNatRec", 1),
+    ("iTiOpe", 1),
+    ("cPaisRec", "PRY"),
+    ("dDesPaisRe", "Paraguay"),
+    ("iTiContRec", 2),
+    ("dRucRec", "80013884"),
+    ("dDVRec", 8),
+    ("iTipIDRec", 1),
+    ("dDTipIDRec", "Cédula paraguaya"),
+    ("dNumIDRec", "1234567"),
+    ("dNomRec", "Cliente Empresa S.R.L."),
+)
+B2F_WITH_ID_TYPE = (
+    ("iNatRec", 2),
+    ("iTiOpe", 4),
+    ("cPaisRec", "ARG"),
+    ("dDesPaisRe", "Argentina"),
+    ("iTipIDRec", 2),
+    ("dDTipIDRec", "Pasaporte"),
+    ("dNumIDRec", "AA123456"),
+    ("dNomRec", "Foreign Buyer"),
+)
+INNOMINADO_B2B = (
+    ("iNatRec", 2),
+    ("iTiOpe", 1),
+    ("cPaisRec", "PRY"),
+    ("dDesPaisRe", "Paraguay"),
+    ("iTipIDRec", 5),
+    ("dDTipIDRec", "Innominado"),
+    ("dNumIDRec", 0),
+    ("dNomRec", "Sin Nombre"),
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "code"),
+    [
+        (DocSpec(numero=1, receptor=CONTRIBUYENTE_WITH_ID_TYPE), "1322"),
+        (DocSpec(numero=2, receptor=B2F_WITH_ID_TYPE), "1311"),
+        (DocSpec(numero=3, receptor=INNOMINADO_B2B), "1319"),
+        (DocSpec(numero=4, amount=60_000_000), "1321"),
+        (DocSpec(numero=5, amount=59_999_950), "0260"),
+        (DocSpec(numero=6, amount=60_000_000, tipo_transaccion=13), "0260"),
+    ],
+    ids=[
+        "contribuyente-1322",
+        "b2f-1311",
+        "innominado-b2b-1319",
+        "innominado-60M-1321",
+        "below-limit",
+        "muestras",
+    ],
+)
+async def test_receptor_identification_rules(start_sim: StartSim, spec: DocSpec, code: str) -> None:
+    # MT v150 group D2 / sifen-protocol.md §8.7: iTipIDRec is not sent for a contributor (1322) nor
+    # in B2F (1311); innominado only in B2C (1319) and below 60 000 000 PYG unless iTipTra 13 (1321).
+    client = (await start_sim()).client()
+    result = (await client.recepcion_de(build_rde(spec)[1])).result
+    assert result.code == code, result.messages
+
+
 # ---------------------------------------------------------------- lotes
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cryptography import x509
@@ -28,6 +29,15 @@ from sifenflow_sifen_sim.store import Store
 
 _CDC_RE = re.compile(r"^[0-9]{2}[0-9]{7}[0-9A-D][0-9]{34}$")
 TRANSMISSION_WINDOW = timedelta(hours=72)  # MT v150 §6.2.1
+# MT v150 §6.2.1, emission date vs transmission: up to 120 h either way is on time; 120-720 h in
+# the past is extemporaneous (approved with observation 1005); beyond that it is rejected. The
+# Manual names no code for the two rejections: 1160/1161 are the simulator's (UNCERTAIN).
+EMISSION_ON_TIME = timedelta(hours=120)
+EMISSION_LATEST = timedelta(hours=720)
+EMISSION_AHEAD_CODE, EMISSION_TOO_OLD_CODE = "1160", "1161"
+INNOMINADO = "5"  # iTipIDRec of an anonymous receptor (MT D210)
+INNOMINADO_LIMIT_PYG = 60_000_000  # MT v150 rule 1321 (sifen-protocol.md §8.7)
+MUESTRAS_MEDICAS = "13"  # iTipTra exempt from 1321
 FUTURE_TOLERANCE = timedelta(minutes=2)
 
 
@@ -107,6 +117,58 @@ def check_signing_time(ctx: CheckContext) -> ResultMessage | None:
             ResultMessage("1005", "Transmisión extemporánea del DE (más de 72 horas desde la firma)")
         )
     return None
+
+
+def check_emission_date(ctx: CheckContext) -> ResultMessage | None:
+    """dFeEmiDE against the reception time (MT v150 §6.2.1): more than 120 h ahead or 720 h behind
+    is rejected; 120-720 h behind is approved with observation 1005 (extemporaneous)."""
+    emitted = _parse_local(ctx.fields.get("dFeEmiDE"))
+    if emitted is None:
+        return None  # the schema check reports the format
+    if emitted - ctx.now_local > EMISSION_ON_TIME:
+        return _reject(EMISSION_AHEAD_CODE, "Fecha de emisión del DE adelantada (más de 120 horas)")
+    late = ctx.now_local - emitted
+    if late > EMISSION_LATEST:
+        return _reject(
+            EMISSION_TOO_OLD_CODE,
+            "Fecha de emisión del DE con más de 720 horas de antigüedad: requiere trámite administrativo",
+        )
+    if late > EMISSION_ON_TIME and not any(o.code == "1005" for o in ctx.observations):
+        ctx.observations.append(
+            ResultMessage("1005", "Transmisión extemporánea del DE (emitido hace más de 120 horas)")
+        )
+    return None
+
+
+def check_receptor(ctx: CheckContext) -> ResultMessage | None:
+    """Receptor identification rules (MT v150 group D2, sifen-protocol.md §8.7): 1322 a contributor
+    receptor carries no iTipIDRec, 1311 nor does a B2F one, 1319 innominado only in B2C by a
+    non-contributor, 1321 innominado below 60 000 000 PYG (except iTipTra 13, muestras médicas)."""
+    f = ctx.fields
+    id_type = f.get("iTipIDRec")
+    if not id_type:
+        return None
+    if f.get("iNatRec") == "1":
+        return _reject("1322", "Receptor contribuyente: no corresponde informar iTipIDRec")
+    if f.get("iTiOpe") == "4":
+        return _reject("1311", "Operación B2F: no corresponde informar iTipIDRec")
+    if id_type != INNOMINADO:
+        return None
+    if f.get("iNatRec") != "2" or f.get("iTiOpe") != "2":
+        return _reject("1319", "Receptor innominado solo permitido en operaciones B2C con no contribuyentes")
+    total = _amount(f.get("dTotalGs")) or (
+        _amount(f.get("dTotGralOpe")) if f.get("cMoneOpe") == "PYG" else None
+    )
+    if total is not None and total >= INNOMINADO_LIMIT_PYG and f.get("iTipTra") != MUESTRAS_MEDICAS:
+        return _reject("1321", "Receptor innominado no permitido para operaciones de 60.000.000 PYG o más")
+    return None
+
+
+def _amount(value: str) -> Decimal | None:
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        return None
 
 
 def check_emisor_and_timbrado(ctx: CheckContext) -> ResultMessage | None:
@@ -243,7 +305,9 @@ def default_checks(trusted_roots: Sequence[x509.Certificate] | None = None) -> S
         signature_check(trusted_roots),
         check_cdc,
         check_signing_time,
+        check_emission_date,
         check_emisor_and_timbrado,
+        check_receptor,
         check_inutilizado,
         check_duplicates,
         check_qr,
