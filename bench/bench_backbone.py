@@ -176,8 +176,9 @@ async def main() -> None:
         bus.declared_queues.add(queue.name)
         await bench_appends(store)
         pending = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        await bench_relay(pool, bus, pending)
+        # counted before relaying: the relay deletes what it published
         ticked = await pool.fetchval("SELECT count(*) FROM outbox WHERE routing_key = 'bench.ticked'")
+        await bench_relay(pool, bus, pending)
         await bench_consumer(pool, store, bus, ticked)
         await channel.close()
     finally:
