@@ -27,6 +27,7 @@ from tests.protocol_fixtures import (
     DEMO_CSC,
     DEMO_CSC_ID,
     DEMO_RUC,
+    INNOMINADO_B2C,
     DocSpec,
     build_cancel_event,
     build_conformidad_event,
@@ -187,16 +188,7 @@ B2F_WITH_ID_TYPE = (
     ("dNumIDRec", "AA123456"),
     ("dNomRec", "Foreign Buyer"),
 )
-INNOMINADO_B2B = (
-    ("iNatRec", 2),
-    ("iTiOpe", 1),
-    ("cPaisRec", "PRY"),
-    ("dDesPaisRe", "Paraguay"),
-    ("iTipIDRec", 5),
-    ("dDTipIDRec", "Innominado"),
-    ("dNumIDRec", 0),
-    ("dNomRec", "Sin Nombre"),
-)
+INNOMINADO_B2B = tuple((k, 1 if k == "iTiOpe" else v) for k, v in INNOMINADO_B2C)  # iTiOpe 1: B2B
 
 
 @pytest.mark.parametrize(
