@@ -52,6 +52,11 @@ _LAG = (
 _PURGE = "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)"
 
 
+def _retryable(outcome: object) -> bool:
+    """A failed publish worth trying again later (anything but an unroutable message)."""
+    return isinstance(outcome, BaseException) and not isinstance(outcome, UnroutableMessage)
+
+
 class RawPublisher(Protocol):
     async def publish_raw(
         self,
@@ -144,22 +149,14 @@ class OutboxRelay:
             outcomes = [(r, res) for p, res in zip(packs, results, strict=True) for r in p]
             ok = [r["id"] for r, res in outcomes if not isinstance(res, BaseException)]
             unroutable = [(r, res) for r, res in outcomes if isinstance(res, UnroutableMessage)]
-            failed = [
-                r["id"]
-                for r, res in outcomes
-                if isinstance(res, BaseException) and not isinstance(res, UnroutableMessage)
-            ]
+            failed = [r["id"] for r, res in outcomes if _retryable(res)]
             if ok:
                 await self._mark_published(conn, ok)
             for row, error in unroutable:
                 await conn.execute(_SET_ASIDE, [row["id"]], f"{type(error).__name__}: {error}"[:1000])
                 log.error("outbox row %s set aside, it can never be published: %s", row["id"], error)
             if failed:
-                first = next(
-                    res
-                    for res in results
-                    if isinstance(res, BaseException) and not isinstance(res, UnroutableMessage)
-                )
+                first = next(res for res in results if _retryable(res))
                 await conn.execute(_FAIL, failed, f"{type(first).__name__}: {first}"[:1000])
                 log.warning("outbox publish failed for %d rows: %r", len(failed), first)
         self.published_total += len(ok)
