@@ -20,8 +20,8 @@ from lxml import etree
 
 from sifenflow_common.sifen import xsd
 from sifenflow_common.sifen.dv import dv11
-from sifenflow_common.sifen.qr import verify_qr, verify_qr_tree
-from sifenflow_common.sifen.signature import VerificationReport, verify_rde, verify_rde_tree
+from sifenflow_common.sifen.qr import verify_qr_tree
+from sifenflow_common.sifen.signature import VerificationReport, verify_rde_tree
 from sifenflow_common.sifen.soap import ResultMessage
 from sifenflow_sifen_sim.document import DeFields
 from sifenflow_sifen_sim.registry import Registry
@@ -263,10 +263,8 @@ def signature_check(trusted_roots: Sequence[x509.Certificate] | None) -> Check:
     (``sifenflow_common.sifen.signature.verify_rde``); keeps the DigestValue for dDigVal."""
 
     def check_signature(ctx: CheckContext) -> ResultMessage | None:
-        if ctx.rde is not None:
-            report = verify_rde_tree(ctx.rde, trusted_roots=trusted_roots)
-        else:
-            report = verify_rde(ctx.xml, trusted_roots=trusted_roots)
+        assert ctx.rde is not None  # a pure check: always run on the parsed DE
+        report = verify_rde_tree(ctx.rde, trusted_roots=trusted_roots)
         ctx.extras["signature"] = report
         if report.digest_value:
             ctx.extras["digest_value"] = report.digest_value
@@ -290,8 +288,8 @@ def check_qr(ctx: CheckContext) -> ResultMessage | None:
     csc = emisor.csc.get(match.group(1).zfill(4)) if match else None
     if csc is None:
         return _reject(QR_CODE, "IdCSC del QR no registrado para el emisor")
-    valid = verify_qr_tree(ctx.rde, csc) if ctx.rde is not None else verify_qr(ctx.xml, csc)
-    if not valid:
+    assert ctx.rde is not None  # a pure check: always run on the parsed DE
+    if not verify_qr_tree(ctx.rde, csc):
         return _reject(QR_CODE, "Hash del código QR (cHashQR) no corresponde")
     return None
 

@@ -12,7 +12,7 @@ _WANTED = frozenset(
     {
         "dDVId", "dFecFirma", "iTipEmi", "dCodSeg", "iTiDE", "dNumTim", "dEst", "dPunExp", "dNumDoc",
         "dSerieNum", "dFeIniT", "dFeFinT", "dFeEmiDE", "dRucEm", "dDVEmi", "iTipCont", "DigestValue",
-        "dCarQR", "dVerFor", "iNatRec", "iTiOpe", "iTipIDRec", "dNumIDRec", "iTipTra", "cMoneOpe",
+        "dCarQR", "dVerFor", "iNatRec", "iTiOpe", "iTipIDRec", "iTipTra", "cMoneOpe",
         "dTotGralOpe", "dTotalGs",
     }
 )  # fmt: skip

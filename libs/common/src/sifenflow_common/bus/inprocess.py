@@ -75,7 +75,7 @@ class InProcessBus:
     ) -> None:
         """What the outbox relay calls: the body is an envelope or a pack of them (``packing``);
         in process a pack costs nothing per message, so its envelopes are delivered one by one."""
-        if exchange not in (self.topology.events_exchange, self.topology.commands_exchange):
+        if exchange not in self.topology.exchanges:
             raise UnroutableMessage(f"exchange {exchange!r} does not exist (routing key {routing_key!r})")
         for envelope in unpack(body, headers):
             await self.publish(envelope)

@@ -61,7 +61,7 @@ class RabbitBus:
         self.url = url
         self.topology = topology or Topology()
         # "" is RabbitMQ's default exchange (straight to a queue: retries, parking, requeue)
-        self._exchanges = frozenset({"", self.topology.events_exchange, self.topology.commands_exchange})
+        self._exchanges = self.topology.exchanges | {""}
         self.retry = retry or RetryPolicy()
         self.prefetch = prefetch
         self.observer = observer or NullObserver()

@@ -24,6 +24,11 @@ class Topology:
     def commands_exchange(self) -> str:
         return self.prefix + COMMANDS_EXCHANGE
 
+    @property
+    def exchanges(self) -> frozenset[str]:
+        """The exchanges messages are published to; anything else is unroutable."""
+        return frozenset({self.events_exchange, self.commands_exchange})
+
     def exchange_for(self, kind: Kind) -> str:
         return self.events_exchange if kind == "event" else self.commands_exchange
 
