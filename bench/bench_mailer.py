@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 import time
@@ -34,6 +33,7 @@ from sifenflow_common.runtime.consumer import Consumer  # noqa: E402
 from sifenflow_common.runtime.logging import configure_logging  # noqa: E402
 from sifenflow_common.sifen.xml_read import read_rde  # noqa: E402
 from sifenflow_common.tenants.mail import MailSettings, SmtpConfig  # noqa: E402
+from sifenflow_common.testing.ports import free_port  # noqa: E402
 from sifenflow_mailer.compose import compose_document_email  # noqa: E402
 from sifenflow_mailer.handlers import MailerDeps, handler_table  # noqa: E402
 from sifenflow_mailer.service import SmtpTransport  # noqa: E402
@@ -127,9 +127,7 @@ def main() -> None:
         ).message.as_bytes()
         compose_latencies.append(time.perf_counter() - t0)
     _report("compose (to bytes)", compose_latencies)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     sink = _Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()

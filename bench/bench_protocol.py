@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import socket
 import statistics
 import sys
 import tempfile
@@ -25,12 +24,7 @@ import aiohttp
 from tests.protocol_fixtures import DocSpec, build_rde, demo_contribuyente, protocol_ca_dir
 
 from sifenflow_common.sifen_client import SifenClient, SifenClientConfig
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from sifenflow_common.testing.ports import free_port
 
 
 def _run_simulator(port: int, data_dir: str, ca_dir: str) -> None:
@@ -69,7 +63,7 @@ async def main(lotes: int, concurrency: int) -> None:
     )
     batches = [docs[i : i + 50] for i in range(0, total, 50)]
 
-    port = _free_port()
+    port = free_port()
     data_dir = tempfile.mkdtemp(prefix="sifenflow-bench-sim-")
     ctx = multiprocessing.get_context("spawn")
     process = ctx.Process(target=_run_simulator, args=(port, data_dir, str(protocol_ca_dir())))

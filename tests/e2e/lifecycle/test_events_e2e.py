@@ -20,6 +20,7 @@ from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import create_pool
 from sifenflow_common.tenants.repository import TenantRepository
 from sifenflow_common.testing import eventually
+from sifenflow_common.testing.ports import free_port
 from sifenflow_gateway.app import create_app, postgres_deps
 from sifenflow_gateway.settings import GatewaySettings
 from sifenflow_sender.sifen_adapter import EventSifenPort
@@ -27,7 +28,7 @@ from sifenflow_standalone.demo import DEMO_SLUG, demo_invoice, simulator_entry
 from tests.e2e.lifecycle.stack import RECEPTOR_RUC, LifecycleE2E
 from tests.e2e.pipeline.stack import bearer, statuses
 from tests.fixtures.documents import load_fixture
-from tests.integration.lifecycle.support import Receiver, free_port
+from tests.integration.lifecycle.support import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(240)]
 

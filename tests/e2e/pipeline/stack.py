@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -35,6 +34,7 @@ from sifenflow_common.bus.topology import RetryPolicy, Topology
 from sifenflow_common.sifen.reference import reference_dir
 from sifenflow_common.sifen.test_ca import ensure_test_ca
 from sifenflow_common.testing import eventually
+from sifenflow_common.testing.ports import free_port
 from sifenflow_standalone.demo import DEMO_SLUG, demo_tenant_body, simulator_entry
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -48,12 +48,6 @@ SUBSCRIPTIONS = {
 }
 RETRY = RetryPolicy(max_attempts=5, base_delay_ms=200, backoff=4.0)
 SIM_PUNTOS = {"001": ["001"]}  # the simulator knows punto 001 only: punto 002 is rejected (1106)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cli(*args: str) -> list[str]:

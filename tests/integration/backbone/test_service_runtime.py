@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import uuid
 from typing import ClassVar
@@ -23,15 +22,10 @@ from sifenflow_common.runtime.consumer import Append, Effects
 from sifenflow_common.runtime.service import ServiceDeps, ServicePlan, ServiceRuntime
 from sifenflow_common.runtime.settings import Settings
 from sifenflow_common.testing import eventually, pg
+from sifenflow_common.testing.ports import free_port
 from tests.backbone_support import AMQP_URL, DB_PREFIX, new_topology, open_database, start_rabbit
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def http_get(port: int, path: str) -> tuple[int, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sifenflow_common.runtime.settings import Settings
 from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_common.tenants.model import Role, Tenant
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
+from sifenflow_common.testing.ports import free_port
 from sifenflow_common.webhooks.repository import WebhookRepository
 from sifenflow_common.webhooks.settings import WebhookSettings
 from sifenflow_gateway.app import create_app, postgres_deps, secret_box
@@ -41,12 +41,6 @@ from tests.unit.gateway.samples import tenant_body
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 MASTER = "lifecycle-master-key-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

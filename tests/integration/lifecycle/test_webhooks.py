@@ -19,9 +19,10 @@ import pytest
 from sifenflow_common.messages.events import DocumentApproved, DocumentRejected
 from sifenflow_common.messages.lifecycle import DocumentCancelled
 from sifenflow_common.testing import eventually
+from sifenflow_common.testing.ports import free_port
 from sifenflow_common.webhooks.signature import verify
 from sifenflow_notifier.expiry import check_certificates
-from tests.integration.lifecycle.support import LifecycleStack, Receiver, bearer, free_port
+from tests.integration.lifecycle.support import LifecycleStack, Receiver, bearer
 from tests.unit.gateway.samples import factura
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]

@@ -28,10 +28,9 @@ from sifenflow_common.bus.rabbit import PARKING_QUEUE
 from sifenflow_common.runtime.settings import Settings
 from sifenflow_common.sifen.test_ca import ensure_test_ca
 from sifenflow_common.testing import pg
+from sifenflow_common.testing.ports import free_port
 from sifenflow_standalone.app import StandaloneConfig, start
 from sifenflow_standalone.demo import demo_tenant_body
-
-from .conftest import free_port
 
 AMQP_URL = os.environ.get("SIFENFLOW_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
 DB_PREFIX = "sifenflow_mail_"

@@ -16,11 +16,12 @@ import pytest
 
 from sifenflow_common.sifen.signature import verify_rde
 from sifenflow_common.sifen.xml_read import read_rde
+from sifenflow_common.testing.ports import free_port
 from sifenflow_mailer.compose import compose_document_email
 from sifenflow_mailer.smtp import SmtpDeliveryError, SmtpSettings, send_email
 from tests.unit.mailer.documents import mail_document
 
-from .conftest import PASSWORD, USER, SmtpServer, Tls, free_port
+from .conftest import PASSWORD, USER, SmtpServer, Tls
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from sifenflow_common.sifen_client import SifenClient, SifenClientConfig
+from sifenflow_common.testing.ports import free_port
 from sifenflow_sifen_sim.app import Simulator, create_app
 from sifenflow_sifen_sim.settings import SimSettings
 from tests.protocol_fixtures import DEMO_RUC, DocSpec, build_rde, demo_contribuyente, protocol_ca_dir
@@ -89,14 +89,8 @@ async def test_pending_lote_is_processed_after_a_restart(tmp_path: Path) -> None
         assert all(r.approved for r in result.results)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_sifenflow_sim_command_serves_the_six_paths(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     registry = tmp_path / "registry.json"
     import json
 
@@ -145,7 +139,7 @@ async def test_sifenflow_sim_tls_generates_its_certificate_and_trusts_the_test_c
     )
     from tests.protocol_fixtures import protocol_ca
 
-    port = _free_port()
+    port = free_port()
     registry = tmp_path / "registry.json"
     registry.write_text(json.dumps({"contribuyentes": [demo_contribuyente()]}), encoding="utf-8")
     data_dir = tmp_path / "data"
