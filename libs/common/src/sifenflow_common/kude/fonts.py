@@ -113,6 +113,14 @@ def kude_fonts() -> KudeFonts:
     return KudeFonts(normal=paths["normal"], bold=paths["bold"])
 
 
+def harfbuzz_subsetting() -> bool:
+    """True when weasyprint subsets fonts with HarfBuzz (Debian libharfbuzz-subset0): about 1 ms for
+    our cut font, against ~30 ms with its fontTools fallback."""
+    from weasyprint.text import ffi
+
+    return getattr(ffi, "harfbuzz_subset", None) is not None
+
+
 def covered(text: str) -> bool:
     """True when every character of ``text`` is in the cut-down font."""
     return all(ord(ch) in COVERAGE or ch in "\n\t\r" for ch in set(text))

@@ -3,12 +3,17 @@
 Speed comes from doing the expensive things once per process, not once per PDF:
 * the stylesheets are parsed into weasyprint ``CSS`` objects once per format, with one shared
   ``FontConfiguration`` (fontconfig / pango font set);
-* the KuDE font is cut down once (``fonts.py``) and embedded whole, skipping fontTools subsetting;
+* computed styles are kept from one render to the next (``styles.py``): the same markup and
+  stylesheets give the same styles every time;
+* the KuDE font is cut down once (``fonts.py``); each PDF embeds the glyphs it uses, subset by
+  HarfBuzz (~1 ms), or, where weasyprint has no HarfBuzz subsetting, the whole cut font (its
+  fontTools fallback would cost more than that);
 * the QR is encoded by zxing-cpp (C++) into an 8-bit grayscale PNG of one pixel per module, which
   weasyprint embeds without converting it (``qr.py``);
 * the markup is shaped for weasyprint's cost model (``markup.py``): about 0.3-0.5 ms per laid-out
-  line or table cell, so consecutive label lines share one ``white-space: pre-line`` block, the CDC
-  is one text run, and table cells have uniform borders (drawn as one rectangle each).
+  line, text run or table cell, so consecutive label lines share one ``white-space: pre-line``
+  block, a label and its value are one text run, and table cells have uniform borders (drawn as
+  one rectangle each).
 A ``KudeRenderer`` is not thread-safe (weasyprint's font configuration is not); use one per thread
 or process. The 80 mm ticket is laid out on a tall page, then the page is trimmed to its content.
 """
@@ -26,7 +31,8 @@ import cssselect2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from sifenflow_common.kude.fonts import covered, kude_fonts
+from sifenflow_common.kude import styles
+from sifenflow_common.kude.fonts import covered, harfbuzz_subsetting, kude_fonts
 from sifenflow_common.kude.markup import Environment, Format, KudeOptions, kude_document
 from sifenflow_common.sifen.rde_view import RdeView
 from sifenflow_common.sifen.xml_read import XmlReadError, read_rde
@@ -109,7 +115,8 @@ class _KudeHTML(HTML):
 
     ua_stylesheet: CSS | None = None
 
-    def __init__(self, markup: str, url_fetcher: Any) -> None:
+    def __init__(self, markup: str, url_fetcher: Any, cache_styles: styles.StyleCache | None = None) -> None:
+        self.cache_styles = cache_styles
         try:
             root = ElementTree.fromstring(markup)
         except ElementTree.ParseError:  # pragma: no cover - our markup is XHTML; keep a safe path
@@ -129,17 +136,24 @@ class _KudeHTML(HTML):
 class KudeRenderer:
     """Holds the parsed stylesheets and the font configuration shared by every render."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, share_styles: bool = True) -> None:
+        """``share_styles=False`` computes every style afresh on each render (weasyprint's own way;
+        the tests compare both)."""
         self._font_config = FontConfiguration()
         self._url_fetcher = _local_fetcher()
+        self._styles = styles.StyleCache() if share_styles and styles.install() else None
         fonts = kude_fonts()
-        self._embed_whole_fonts = fonts.available
+        self._embed_whole_fonts = fonts.available and not harfbuzz_subsetting()
         base = fonts.css() + "\n" + _template("base.css")
         self._html_class = type("KudeHTML", (_KudeHTML,), {"ua_stylesheet": CSS(string=_template("ua.css"))})
         self._stylesheets: dict[str, list[CSS]] = {
             fmt: [CSS(string=base + "\n" + _template(f"{fmt}.css"), font_config=self._font_config)]
             for fmt in FORMATS
         }
+
+    @property
+    def style_cache(self) -> styles.StyleCache | None:
+        return self._styles
 
     def render(
         self,
@@ -186,14 +200,14 @@ class KudeRenderer:
         whole = self._embed_whole_fonts
         for view in views:
             markup = kude_document([view], options)
-            document = self._html_class(markup, self._url_fetcher).render(
+            document = self._html_class(markup, self._url_fetcher, self._styles).render(
                 stylesheets=self._stylesheets[format], font_config=self._font_config
             )
             if format == "ticket":
                 _trim_pages(document)
             documents.append(document)
-            # our small font is embedded whole (no per-PDF subsetting); text that needs fallback
-            # system fonts is subset as usual, so a large fallback font is never embedded whole
+            # without HarfBuzz our small font is embedded whole; text that needs fallback system
+            # fonts is subset as usual, so a large fallback font is never embedded whole
             whole = whole and covered(markup)
         combined = (
             documents[0]
