@@ -130,6 +130,8 @@ def test_fe_a4_totals_and_iva_breakdown(renderer: KudeRenderer, tmp_path: Path) 
     assert view.gTotSub is not None and view.gTotSub.dTotGralOpe == 832700
     text = squash(pdf_text(renderer.render(sample.xml), tmp_path))
     assert "Subtotal 340.000 60.900 431.800" in text  # MT v150 F002/F004/F005 per column
+    # an item row: code, description, quantity with its unit (E711 + E710), unit price, value
+    assert "7840001000029 Yerba mate Pajarito compuesta 500 g 2 UNI 18.900 37.800" in text
     assert "Total de la operación ₲ 832.700" in text
     assert "Total a pagar (PYG) ₲ 832.700" in text
     iva5, iva10 = view.gTotSub.dIVA5, view.gTotSub.dIVA10
@@ -214,7 +216,7 @@ def test_long_document_paginates_with_repeated_headers(renderer: KudeRenderer, t
     last = squash(pdf_text(pdf, tmp_path, first=pages, last=pages))
     # page 2 repeats a compact document header and the items table header
     assert "FACTURA ELECTRÓNICA N° 001-001-0000001" in second and "RUC 80069563-1" in second
-    assert "Código Descripción Unidad Cantidad" in second
+    assert "Código Descripción Cantidad Precio unitario" in second
     assert f"Página 2 de {pages}" in second and f"Página 1 de {pages}" in first
     # totals, QR and CDC only once, after the last item
     assert "Total a pagar" not in first and "Total a pagar" not in second

@@ -378,6 +378,12 @@ def _description(item: GCamItem) -> str:
     return f"{e(item.dDesProSer)}{small}"
 
 
+def _quantity(item: GCamItem) -> str:
+    """Quantity and unit in one cell ("12 UNI"): one text run instead of two cells (MT v150 E711
+    dCantProSer, E710 dDesUniMed)."""
+    return e(_join(fmt.quantity(item.dCantProSer), item.dDesUniMed, sep=" "))
+
+
 def _subtotals(view: RdeView) -> dict[str, Decimal]:
     """Subtotals per column from gTotSub (MT v150 F002-F005), falling back to the sum of the items."""
     sums = {"exe": Decimal(0), "5": Decimal(0), "10": Decimal(0)}
@@ -400,8 +406,7 @@ def _items_table(view: RdeView, opts: KudeOptions) -> str:
     if opts.format == "ticket":
         return _items_ticket(view, values=values)
     discounts = values and any(item.discount for item in view.items)
-    head = '<th class="c-code">Código</th><th class="c-desc">Descripción</th><th class="c-unit">Unidad</th>'
-    head += '<th class="c-num">Cantidad</th>'
+    head = '<th class="c-code">Código</th><th class="c-desc">Descripción</th><th class="c-num">Cantidad</th>'
     if values:
         head += '<th class="c-num">Precio unitario</th>'
     if discounts:
@@ -413,15 +418,14 @@ def _items_table(view: RdeView, opts: KudeOptions) -> str:
     group = ""
     if iva:
         group = (
-            f'<tr class="grp"><th colspan="{5 + discounts}"></th><th colspan="3">Valor de venta '
+            f'<tr class="grp"><th colspan="{4 + discounts}"></th><th colspan="3">Valor de venta '
             f"({e(cur)})</th></tr>"
         )
     rows = []
     for item in view.items:
         cells = (
             f'<td class="c-code">{e(item.dCodInt)}</td><td class="c-desc">{_description(item)}</td>'
-            f'<td class="c-unit">{e(item.dDesUniMed)}</td><td'
-            f' class="c-num">{fmt.quantity(item.dCantProSer)}</td>'
+            f'<td class="c-num">{_quantity(item)}</td>'
         )
         if values:
             cells += (
@@ -436,7 +440,7 @@ def _items_table(view: RdeView, opts: KudeOptions) -> str:
         elif values:
             cells += f'<td class="c-val">{fmt.amount(item.total, cur)}</td>'
         rows.append(f"<tr>{cells}</tr>")
-    cols = ["code", "desc", "unit", "qty"] + (["price"] if values else []) + (["disc"] if discounts else [])
+    cols = ["code", "desc", "qty"] + (["price"] if values else []) + (["disc"] if discounts else [])
     cols += ["val", "val", "val"] if iva else (["val"] if values else [])
     colgroup = "".join(f'<col class="c-{c}"/>' for c in cols)
     sums = _sum_rows(view, len(cols), iva=iva) if values else ""
