@@ -1,9 +1,10 @@
 """The KuDE's own font: DejaVu Sans Condensed cut down once per process to the characters invoices use.
 
-weasyprint subsets every embedded font on every PDF with fontTools; on the full DejaVu (6 000
-glyphs, large layout tables) that alone costs ~0.3 s per font per document. We subset the system
-font once (Latin, Latin Extended, Guaraní letters, ₲ and common punctuation: a ~40 KB font) into a
-cache directory, and embed it whole (``full_fonts``), so no per-document subsetting happens.
+Subsetting the full DejaVu (6 000 glyphs, large layout tables) for every PDF cost ~0.3 s per font
+with fontTools. We subset the system font once (Latin, Latin Extended, Guaraní letters, ₲ and
+common punctuation: a ~35 KB font) into a cache directory. Each PDF then embeds the glyphs it uses,
+subset by HarfBuzz in about 1 ms; where weasyprint has no HarfBuzz subsetting, the renderer embeds
+the cut font whole (``full_fonts``) rather than let fontTools subset it again on every PDF.
 Characters outside that set fall back to the system fonts through fontconfig as usual.
 """
 
@@ -115,7 +116,7 @@ def kude_fonts() -> KudeFonts:
 
 def harfbuzz_subsetting() -> bool:
     """True when weasyprint subsets fonts with HarfBuzz (Debian libharfbuzz-subset0): about 1 ms for
-    our cut font, against ~30 ms with its fontTools fallback."""
+    our cut font, against tens of milliseconds with its fontTools fallback."""
     from weasyprint.text import ffi
 
     return getattr(ffi, "harfbuzz_subset", None) is not None
