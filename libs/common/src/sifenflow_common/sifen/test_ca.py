@@ -24,6 +24,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from sifenflow_common.sifen.dv import dv11
 
+# The throw-away root is valid from a fixed past date: tests sign at fixed dates (2024-2026), which
+# a root made "now minus one day" stopped covering one day after the fixtures were written.
+TEST_CA_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
 CA_KEY_FILE = "ca.key.pem"
 CA_CERT_FILE = "ca.cert.pem"
 ENV_TEST_CA_DIR = "SIFENFLOW_TEST_CA_DIR"
@@ -79,7 +82,7 @@ def ensure_test_ca(directory: Path) -> TestCA:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(TEST_CA_NOT_BEFORE)  # fixed: tests sign at fixed past dates
         .not_valid_after(now + timedelta(days=365 * 20))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
