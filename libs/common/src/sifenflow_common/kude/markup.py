@@ -508,14 +508,13 @@ def _items_ticket(view: RdeView, *, values: bool) -> str:
             if rate is not None:
                 tag = "Exenta" if _item_column(item) == "exe" else f"IVA {rate.dTasaIVA}%"
             line += (
-                f'<div class="q"><span>{fmt.quantity(item.dCantProSer)} {e(item.dDesUniMed or "")} x '
+                f'<div class="q"><span>{_quantity(item)} x '
                 f"{fmt.number(item.unit_price, min_decimals=0 if cur == 'PYG' else 2)}"
                 + (f" - desc. {fmt.amount(item.discount, cur)}" if item.discount else "")
                 + f'</span><span class="t">{fmt.amount(item.total, cur)} <small>{tag}</small></span></div>'
             )
         else:
-            unit = e(item.dDesUniMed or "")
-            line += f'<div class="q"><span>{fmt.quantity(item.dCantProSer)} {unit}</span></div>'
+            line += f'<div class="q"><span>{_quantity(item)}</span></div>'
         rows.append(line + "</div>")
     return f'<div class="items-ticket">{"".join(rows)}</div>'
 
