@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
@@ -19,18 +17,6 @@ pytestmark = pytest.mark.unit
 
 class Logged(Event):
     TYPE: ClassVar[str] = "test.logged"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    # configure_logging binds the current sys.stderr (capsys' stream here): undo it afterwards so
-    # later tests do not write to a closed stream.
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
-    root.handlers, root.level = handlers, level
 
 
 def test_log_lines_are_json_with_message_correlation_and_tenant(

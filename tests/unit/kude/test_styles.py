@@ -7,6 +7,8 @@ when a document is rendered after documents of other shapes (the cache then hold
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import weasyprint
 import weasyprint.css
@@ -78,9 +80,18 @@ def test_install_is_idempotent() -> None:
 
 def test_the_cache_is_bounded() -> None:
     cache = styles.StyleCache(max_entries=2)
-    cache.put(("a",), object())
-    cache.put(("b",), object())
-    cache.put(("c",), object())  # full: emptied, then stored
+    cache.put(("a",), SimpleNamespace())
+    cache.put(("b",), SimpleNamespace())
+    cache.put(("c",), SimpleNamespace())  # full: emptied, then stored
     assert list(cache.entries) == [("c",)]
     assert cache.get(("a",)) is None and cache.misses == 1
     assert cache.get(("c",)) is not None and cache.hits == 1
+
+
+def test_styles_handed_out_by_the_cache_are_marked_shared() -> None:
+    cache = styles.StyleCache()
+    style = SimpleNamespace()
+    assert not styles.is_shared(style)
+    cache.put(("k",), style)
+    assert styles.is_shared(style)
+    assert not styles.is_shared(object())  # no attributes at all

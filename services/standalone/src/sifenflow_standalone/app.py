@@ -27,6 +27,7 @@ from sifenflow_builder.service import build as build_builder
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.migrate import migrate_dsn
 from sifenflow_common.runtime.logging import configure_logging
+from sifenflow_common.runtime.memory import freeze_startup_heap
 from sifenflow_common.runtime.service import ServiceDeps, ServiceRuntime, open_deps
 from sifenflow_common.runtime.settings import Settings
 from sifenflow_common.sifen.test_ca import ensure_test_ca
@@ -237,6 +238,7 @@ def banner(running: Running) -> str:
 async def run(settings: Settings, config: StandaloneConfig, *, echo: Callable[[str], None] = print) -> None:
     configure_logging(settings.log_level, json=settings.log_json, service="standalone")
     running = await start(settings, config)
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

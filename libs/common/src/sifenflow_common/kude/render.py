@@ -4,7 +4,8 @@ Speed comes from doing the expensive things once per process, not once per PDF:
 * the stylesheets are parsed into weasyprint ``CSS`` objects once per format, with one shared
   ``FontConfiguration`` (fontconfig / pango font set);
 * computed styles are kept from one render to the next (``styles.py``): the same markup and
-  stylesheets give the same styles every time;
+  stylesheets give the same styles every time; so are the box dimensions resolved from them
+  (``used_values.py``);
 * the KuDE font is cut down once (``fonts.py``); each PDF embeds the glyphs it uses, subset by
   HarfBuzz (~1 ms), or, where weasyprint has no HarfBuzz subsetting, the whole cut font (its
   fontTools fallback would cost more than that);
@@ -31,7 +32,7 @@ import cssselect2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from sifenflow_common.kude import styles
+from sifenflow_common.kude import styles, used_values
 from sifenflow_common.kude.fonts import covered, harfbuzz_subsetting, kude_fonts
 from sifenflow_common.kude.markup import Environment, Format, KudeOptions, kude_document
 from sifenflow_common.sifen.rde_view import RdeView
@@ -142,6 +143,8 @@ class KudeRenderer:
         self._font_config = FontConfiguration()
         self._url_fetcher = _local_fetcher()
         self._styles = styles.StyleCache() if share_styles and styles.install() else None
+        if self._styles is not None:
+            used_values.install()
         fonts = kude_fonts()
         self._embed_whole_fonts = fonts.available and not harfbuzz_subsetting()
         base = fonts.css() + "\n" + _template("base.css")

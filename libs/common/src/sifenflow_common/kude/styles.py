@@ -24,6 +24,7 @@ from xml.etree.ElementTree import Element
 import weasyprint.css
 
 MAX_ENTRIES = 4096  # a KuDE format needs ~100; a bound for documents that keep producing new keys
+SHARED = "_sifenflow_shared"  # set on every style a StyleCache hands out (see is_shared)
 
 
 class StyleCache:
@@ -46,7 +47,14 @@ class StyleCache:
     def put(self, key: tuple[Any, ...], style: Any) -> None:
         if len(self.entries) >= self.max_entries:
             self.entries.clear()
+        style.__dict__[SHARED] = True
         self.entries[key] = style
+
+
+def is_shared(style: Any) -> bool:
+    """True for a style kept by a ``StyleCache``, hence reused by later renders. Layout does not
+    change such a style: weasyprint adjusts copies (footnotes, which the KuDE has none of, aside)."""
+    return bool(getattr(style, "__dict__", {}).get(SHARED, False))
 
 
 def _hashable(value: Any) -> Any:

@@ -30,6 +30,7 @@ from sifenflow_common.eventstore.postgres import PostgresEventStore
 from sifenflow_common.messages.registry import MessageRegistry, default_registry
 from sifenflow_common.runtime.consumer import Consumer, Handler
 from sifenflow_common.runtime.logging import configure_logging, get_logger
+from sifenflow_common.runtime.memory import freeze_startup_heap
 from sifenflow_common.runtime.metrics import Metrics
 from sifenflow_common.runtime.settings import Settings
 
@@ -226,4 +227,5 @@ async def run_service(settings: Settings, build: Build, *, deps: ServiceDeps | N
     runtime = ServiceRuntime(settings, build, deps)
     runtime.install_signal_handlers()
     await runtime.start()
+    freeze_startup_heap()
     await runtime.wait()
