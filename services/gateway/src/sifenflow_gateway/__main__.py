@@ -13,9 +13,13 @@ from sifenflow_gateway.settings import GatewaySettings
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level, json=settings.log_json, service="gateway")
-    app = build_app(settings)
+    web.run_app(_app(settings), host=settings.http_host, port=settings.http_port)
+
+
+async def _app(settings: GatewaySettings) -> web.Application:
+    app = await build_app(settings)
     app.on_startup.append(_freeze_after_start)  # appended last: runs after the app's own start-up
-    web.run_app(app, host=settings.http_host, port=settings.http_port)
+    return app
 
 
 async def _freeze_after_start(app: web.Application) -> None:
