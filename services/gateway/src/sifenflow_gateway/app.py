@@ -58,7 +58,8 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         app[BACKGROUND].add(task)
         task.add_done_callback(app[BACKGROUND].discard)
     yield
-    tasks = list(app[BACKGROUND])
+    background = app[BACKGROUND]
+    tasks = list(background)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
