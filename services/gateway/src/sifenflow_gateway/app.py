@@ -58,8 +58,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         app[BACKGROUND].add(task)
         task.add_done_callback(app[BACKGROUND].discard)
     yield
-    background = app[BACKGROUND]
-    tasks = list(background)
+    tasks = [*app[BACKGROUND]]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
