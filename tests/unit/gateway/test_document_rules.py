@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sifenflow_common.facturasend.tolerance import camelize
 from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_gateway.adapters.engine import EngineAdapter
 from sifenflow_gateway.invoicing_mapping import to_facturasend
-from sifenflow_gateway.normalize import camelize, normalize
+from sifenflow_gateway.normalize import normalize
 from sifenflow_gateway.ratelimit import RateLimiter
 from sifenflow_gateway.sifen_json import sifen_reply_json
 from tests.unit.gateway.fakes import FakeDirectory

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sifenflow_common.errors import ValidationIssue
+from sifenflow_common.facturasend.tolerance import tolerate
 from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.deps import GatewayDeps
 from sifenflow_gateway.model import IntakeRequest, IntakeResult, PendingDocument
@@ -20,6 +21,7 @@ PLACEHOLDER_NUMERO = 1  # lets the engine validate a document whose number is no
 class Prepared:
     pending: list[PendingDocument]
     issues: list[tuple[int, ValidationIssue]]  # (index in the request, issue)
+    warnings: list[tuple[int, ValidationIssue]]  # (index, what was ignored or corrected)
 
 
 def _tenant_issues(tenant: Tenant, data: dict[str, Any]) -> list[ValidationIssue]:
@@ -49,13 +51,15 @@ def prepare(deps: GatewayDeps, tenant: Tenant, bodies: list[Any], *, recibo: boo
     now = deps.clock()
     pending: list[PendingDocument] = []
     issues: list[tuple[int, ValidationIssue]] = []
+    warnings: list[tuple[int, ValidationIssue]] = []
     for index, body in enumerate(bodies):
         if not isinstance(body, dict):
             issues.append(
                 (index, ValidationIssue("JSON_INVALIDO", "data", "Cada documento debe ser un objeto"))
             )
             continue
-        data, numero, found = normalize(body, now)
+        tolerated = tolerate(body)
+        data, numero, found = normalize(tolerated.data, now)
         if recibo:
             data["tipoDocumento"] = 55
         found.extend(_tenant_issues(tenant, data))
@@ -66,6 +70,7 @@ def prepare(deps: GatewayDeps, tenant: Tenant, bodies: list[Any], *, recibo: boo
         if found:
             issues.extend((index, i) for i in found)
             continue
+        warnings.extend((index, w) for w in tolerated.warnings)
         pending.append(
             PendingDocument(
                 data=data,
@@ -76,7 +81,7 @@ def prepare(deps: GatewayDeps, tenant: Tenant, bodies: list[Any], *, recibo: boo
                 content_hash=content_hash(body),
             )
         )
-    return Prepared(pending=pending, issues=issues)
+    return Prepared(pending=pending, issues=issues, warnings=warnings)
 
 
 def finalizer(deps: GatewayDeps, tenant: Tenant) -> Any:

@@ -29,6 +29,11 @@ from sifenflow_gateway.responses import ids
 class Emitted:
     result: IntakeResult
     statuses: dict[Any, DocumentStatus]
+    warnings: list[dict[str, Any]]  # what was ignored or corrected, as {code, path, message}
+
+
+def warnings_of(warnings: list[tuple[int, ValidationIssue]], *, indexed: bool) -> list[dict[str, Any]]:
+    return [dict(w.as_dict(), index=n) if indexed else w.as_dict() for n, w in warnings]
 
 
 def issues_error(issues: list[tuple[int, ValidationIssue]], *, indexed: bool, limit: int) -> ApiError:
@@ -98,4 +103,4 @@ async def emit(
         statuses = dict(await deps.status.wait_signed(tenant.id, doc_ids, settings.artifact_wait_seconds))
     else:
         statuses = dict(await deps.status.statuses(tenant.id, doc_ids))
-    return Emitted(result=result, statuses=statuses)
+    return Emitted(result=result, statuses=statuses, warnings=warnings_of(prepared.warnings, indexed=indexed))

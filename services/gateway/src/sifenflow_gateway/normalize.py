@@ -12,28 +12,13 @@ from typing import Any
 
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.facturasend.text import non_xml_text
+from sifenflow_common.facturasend.tolerance import camelize
 
 PY_TZ = timezone(timedelta(hours=-3))  # Paraguay has used UTC-3 all year since 2024
-_SNAKE = re.compile(r"_([a-z])")
 
 
 def content_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def camelize(value: Any) -> Any:
-    """`tipo_documento` → `tipoDocumento`, recursively; camelCase wins when both are present."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            camel = _SNAKE.sub(lambda m: m.group(1).upper(), key) if isinstance(key, str) else key
-            if camel in out and camel != key:
-                continue
-            out[camel] = camelize(item)
-        return out
-    if isinstance(value, list):
-        return [camelize(v) for v in value]
-    return value
 
 
 def security_code(avoid: int | None = None) -> str:
@@ -56,7 +41,7 @@ def _code3(value: Any, path: str, issues: list[ValidationIssue]) -> str:
 
 def normalize(raw: dict[str, Any], now: datetime) -> tuple[dict[str, Any], int | None, list[ValidationIssue]]:
     """(data, numero given or None, issues). The input is not modified."""
-    data = camelize(raw)  # builds new dicts and lists: the input is not modified
+    data = camelize(raw)  # builds new dicts and lists (a no-op copy after ``tolerate``)
     issues: list[ValidationIssue] = non_xml_text(data, "data")
     if isinstance(data.get("tipoDocumento"), str) and data["tipoDocumento"].isdigit():
         data["tipoDocumento"] = int(data["tipoDocumento"])

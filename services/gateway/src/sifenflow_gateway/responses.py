@@ -51,12 +51,19 @@ def de_entry(
     return entry
 
 
-def envelope(de_list: list[dict[str, Any]], lote_id: int | None) -> dict[str, Any]:
+def envelope(
+    de_list: list[dict[str, Any]], lote_id: int | None, warnings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``warnings`` (present only when something sent was ignored or corrected) sits next to
+    ``deList``, at the top level and in ``result``."""
     body: dict[str, Any] = {"success": True, "deList": de_list}
     result: dict[str, Any] = {"deList": de_list}
     if lote_id is not None:
         body["loteId"] = lote_id
         result["loteId"] = lote_id
+    if warnings:
+        body["warnings"] = warnings
+        result["warnings"] = warnings
     body["result"] = result
     return body
 

@@ -56,6 +56,12 @@ CODES: Final[dict[str, str]] = {
     "TOTAL_NO_COINCIDE": "El total no coincide con la suma de los documentos",
 }
 
+# Warnings: something the integrator sent was ignored or corrected; the document is accepted.
+WARNING_CODES: Final[dict[str, str]] = {
+    "CAMPO_IGNORADO": "Campo ignorado en este contexto (FacturaSend también lo ignora)",
+    "VALOR_CORREGIDO": "Valor corregido; se usa el valor indicado en el mensaje",
+}
+
 
 class IssueCollector:
     """Accumulates every issue of one document; ``ok`` is False once anything was added."""

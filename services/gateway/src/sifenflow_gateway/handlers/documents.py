@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from sifenflow_gateway.auth import tenant_principal
@@ -31,7 +33,7 @@ async def de_create(request: web.Request) -> web.Response:
         de_entry(deps, principal.tenant, d, emitted.statuses.get(d.document_id), xml=xml, qr=qr, tax=tax)
         for d in emitted.result.documents
     ]
-    return json_response(envelope(de_list, emitted.result.lote_id))
+    return json_response(envelope(de_list, emitted.result.lote_id, emitted.warnings))
 
 
 async def lote_create(request: web.Request) -> web.Response:
@@ -66,7 +68,7 @@ async def lote_create(request: web.Request) -> web.Response:
         de_entry(deps, principal.tenant, d, emitted.statuses.get(d.document_id), xml=xml, qr=qr, tax=tax)
         for d in emitted.result.documents
     ]
-    return json_response(envelope(de_list, emitted.result.lote_id))
+    return json_response(envelope(de_list, emitted.result.lote_id, emitted.warnings))
 
 
 def _lote_id(request: web.Request) -> int:
@@ -132,4 +134,7 @@ async def recibo_create(request: web.Request) -> web.Response:
             status = emitted.statuses.get(doc.document_id)
             entry["xml"] = status.xml if status else None
         recibos.append(entry)
-    return json_response({"success": True, "reciboList": recibos, "result": {"reciboList": recibos}})
+    answer: dict[str, Any] = {"success": True, "reciboList": recibos, "result": {"reciboList": recibos}}
+    if emitted.warnings:
+        answer["warnings"] = answer["result"]["warnings"] = emitted.warnings
+    return json_response(answer)
