@@ -16,15 +16,19 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## .venv/ with everything installed; console script .venv/bin/sifenflow
 
 test: install ## every test tier (unit, contract, integration, e2e) against the real local services
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m unit $(PYTEST_ARGS)
 
 test-integration: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m "integration or contract" $(PYTEST_ARGS)
 
 test-e2e: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 lint: install ## ruff + mypy + import contracts
