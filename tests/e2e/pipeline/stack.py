@@ -186,7 +186,7 @@ async def processes_stack(
         "BUS_PREFIX": prefix,
         "MASTER_KEY": stack.master_key,
         "SIFENFLOW_TEST_CA_DIR": str(stack.ca_dir),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING" if bench else "INFO",  # the e2e suite reads the log lines
         "HTTP_PORT": "0",
         # five processes share the machine's PostgreSQL (max_connections 100) with other test runs
         "DB_POOL_MAX": "6",
@@ -244,6 +244,7 @@ async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[S
     data_dir = tmp / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "MASTER_KEY")}
     env.update(BENCH_ENV if bench else {})
+    env["LOG_LEVEL"] = "WARNING" if bench else "INFO"  # the e2e suite reads the log lines
     log = tmp / "run.log"
     proc = _spawn(
         cli(
