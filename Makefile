@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-integration test-e2e lint bench run xsd kude-samples clean
+.PHONY: install test test-unit test-integration test-e2e lint bench run kude-samples clean
 
 $(VENV)/.installed: pyproject.toml
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -16,15 +16,19 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## .venv/ with everything installed; console script .venv/bin/sifenflow
 
 test: install ## every test tier (unit, contract, integration, e2e) against the real local services
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m unit $(PYTEST_ARGS)
 
 test-integration: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m "integration or contract" $(PYTEST_ARGS)
 
 test-e2e: install
+	scripts/setup-test-env.sh
 	$(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 lint: install ## ruff + mypy + import contracts
@@ -38,9 +42,6 @@ bench: install ## every stage benchmark in bench/ (prints docs/s and latency per
 
 run: install ## all services in one process: embedded Postgres, in-process bus, simulator, demo tenant
 	$(VENV)/bin/sifenflow run
-
-xsd: ## download the official SIFEN XSDs into build/sifen/xsd (only for users without ../shared/sifen)
-	$(PY) scripts/fetch_xsd.py build/sifen/xsd
 
 kude-samples: install ## PNG of page 1 of an A4 FE and of a ticket, into build/kude-samples/
 	$(PY) scripts/kude_samples.py build/kude-samples

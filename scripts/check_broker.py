@@ -1,8 +1,8 @@
 """Exit 0 when the broker at AMQP_URL really works: declare, use and delete a quorum queue.
 
 A TCP port that accepts connections is not enough: a RabbitMQ node replaying a damaged quorum
-store accepts connections but never answers a quorum-queue declaration. `.ci/run` uses this
-probe to decide whether the broker needs a restart.
+store accepts connections but never answers a quorum-queue declaration.
+`scripts/setup-test-env.sh` (run by `make test`) uses this probe before the tests.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ import asyncpg
 
 from sifenflow_common.bus.rabbit import PARKING_QUEUE
 from sifenflow_common.bus.topology import RetryPolicy, Topology
-from sifenflow_common.sifen.reference import reference_dir
 from sifenflow_common.sifen.test_ca import ensure_test_ca
 from sifenflow_common.testing import eventually
 from sifenflow_common.testing.ports import free_port
@@ -186,9 +185,8 @@ async def processes_stack(
         "AMQP_URL": AMQP_URL,
         "BUS_PREFIX": prefix,
         "MASTER_KEY": stack.master_key,
-        "SIFEN_REFERENCE_DIR": str(reference_dir()),
         "SIFENFLOW_TEST_CA_DIR": str(stack.ca_dir),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING" if bench else "INFO",  # the e2e suite reads the log lines
         "HTTP_PORT": "0",
         # five processes share the machine's PostgreSQL (max_connections 100) with other test runs
         "DB_POOL_MAX": "6",
@@ -245,8 +243,8 @@ async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[S
     gateway_port, sim_port = free_port(), free_port()
     data_dir = tmp / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "MASTER_KEY")}
-    env["SIFEN_REFERENCE_DIR"] = str(reference_dir())
     env.update(BENCH_ENV if bench else {})
+    env["LOG_LEVEL"] = "WARNING" if bench else "INFO"  # the e2e suite reads the log lines
     log = tmp / "run.log"
     proc = _spawn(
         cli(

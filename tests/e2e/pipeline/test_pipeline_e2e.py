@@ -46,6 +46,44 @@ async def test_de_create_is_approved_with_a_cdc(stack: Stack) -> None:
     assert de["respuesta_codigo"] == "0260"
 
 
+def correlated_services(stack: Stack, correlation_id: str) -> set[str]:
+    """Services whose structured (JSON) log lines carry ``correlation_id``; every line read must be
+    structured, with a level and a timestamp."""
+    found: set[str] = set()
+    assert stack.logs is not None
+    for path in stack.logs.rglob("*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if correlation_id not in line:
+                continue
+            record = json.loads(line)
+            assert record["level"] in ("debug", "info", "warning", "error") and record["timestamp"], record
+            if record.get("correlation_id") == correlation_id:
+                found.add(record["service"])
+    return found
+
+
+async def test_a_documents_correlation_id_is_in_the_log_lines_of_every_service(stack: Stack) -> None:
+    """The gateway's correlation id (X-Correlation-Id, echoed back) goes with the document's
+    events, and every service binds it to its log lines (LOG_LEVEL=info, JSON)."""
+    demo = stack.tenants[DEMO_SLUG]
+    correlation_id = str(uuid.uuid4())
+    headers = {**bearer(demo), "X-Correlation-Id": correlation_id}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{stack.url}/{demo.slug}/de/create", json=demo_invoice(), headers=headers) as response,
+    ):
+        body = await response.json()
+        assert response.headers["X-Correlation-Id"] == correlation_id
+    assert response.status == 200 and body["deList"][0]["estado"] == "Aprobado", body
+
+    def logged() -> set[str]:
+        services = correlated_services(stack, correlation_id)
+        assert {"gateway", "builder", "signer", "sender"} <= services, services
+        return services
+
+    await eventually(logged, 30, 0.2)
+
+
 async def test_lote_of_fifty_all_approved(stack: Stack) -> None:
     demo = stack.tenants[DEMO_SLUG]
     async with aiohttp.ClientSession() as session:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from sifenflow_cli.main import cli
-from sifenflow_common.sifen.reference import examples_dir
+from sifenflow_kude.samples import sample_rde
+from tests.conftest import shared_examples_dir
 
 from .conftest import pdf_info, pdf_text, squash
 
@@ -24,7 +25,7 @@ def test_kude_command_renders_an_official_example(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 20), (0, 90, 160)).save(buffer, format="PNG")
     logo.write_bytes(buffer.getvalue())
-    source = examples_dir() / "ND_v150_20190910.xml"
+    source = shared_examples_dir() / "ND_v150_20190910.xml"
     result = CliRunner().invoke(cli, ["kude", str(source), "--out", str(out), "--logo", str(logo)])
     assert result.exit_code == 0, result.output
     pdf = out.read_bytes()
@@ -35,7 +36,7 @@ def test_kude_command_renders_an_official_example(tmp_path: Path) -> None:
 
 def test_kude_command_ticket_format(tmp_path: Path) -> None:
     out = tmp_path / "fe.pdf"
-    source = examples_dir() / "FE_v150_20190910.xml"
+    source = shared_examples_dir() / "FE_v150_20190910.xml"
     result = CliRunner().invoke(cli, ["kude", str(source), "--out", str(out), "--format", "ticket"])
     assert result.exit_code == 0, result.output
     width = float(pdf_info(out.read_bytes(), tmp_path)["Page size"].split()[0])
@@ -53,7 +54,7 @@ def test_kude_command_bad_input_exits_2_with_json(
     tmp_path: Path, content: bytes | None, logo: bytes | None, code: str
 ) -> None:
     source = tmp_path / "in.xml"
-    source.write_bytes(content or (examples_dir() / "FE_v150_20190910.xml").read_bytes())
+    source.write_bytes(content or sample_rde("fe", items=1).xml)
     args = ["kude", str(source), "--out", str(tmp_path / "o.pdf")]
     if logo is not None:
         (tmp_path / "logo.bin").write_bytes(logo)

@@ -15,9 +15,9 @@ import pytest
 
 from sifenflow_common.kude.markup import LEGEND_SIMULADO
 from sifenflow_common.kude.render import KudeError, KudeRenderer, render_kude, render_many
-from sifenflow_common.sifen.reference import examples_dir
 from sifenflow_common.sifen.xml_read import read_rde
 from sifenflow_kude.samples import sample_rde
+from tests.conftest import shared_examples_dir
 
 from .conftest import decode_qr, page_png, pdf_info, pdf_text, squash
 
@@ -34,7 +34,7 @@ EXAMPLES = {
 
 
 def example_xml(name: str) -> bytes:
-    return (examples_dir() / f"{name}_v150_20190910.xml").read_bytes()
+    return (shared_examples_dir() / f"{name}_v150_20190910.xml").read_bytes()
 
 
 def cdc_line(cdc: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from sifenflow_common.sifen.dv import dv11
-from sifenflow_common.sifen.reference import examples_dir
 from sifenflow_common.sifen.xml_read import RdeView, XmlReadError, read_rde
+from tests.conftest import shared_examples_dir
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,7 @@ EXAMPLES = ["FE", "AFE", "NC", "ND", "NRE"]
 
 
 def example(name: str) -> RdeView:
-    return read_rde((examples_dir() / f"{name}_v150_20190910.xml").read_bytes())
+    return read_rde((shared_examples_dir() / f"{name}_v150_20190910.xml").read_bytes())
 
 
 # --- the five official examples ----------------------------------------------------------------------

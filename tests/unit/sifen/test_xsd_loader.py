@@ -1,10 +1,11 @@
-"""The official schemas compile from the local bundle, with the documented dEntCont correction."""
+"""The official schemas compile from the packaged set (offline), with the documented dEntCont correction."""
 
 import pytest
 from lxml import etree
 
 from sifenflow_common.sifen import xsd
 from sifenflow_common.sifen.dv import dv11
+from sifenflow_common.sifen.reference import xsd_dir
 
 pytestmark = pytest.mark.unit
 
@@ -26,10 +27,10 @@ def test_official_schema_compiles_offline(name: str) -> None:
     assert isinstance(xsd.load_schema(name), etree.XMLSchema)
 
 
-def test_dentcont_trailing_space_is_corrected_in_memory(sifen_reference_dir) -> None:
-    published = (sifen_reference_dir / "xsd" / "DE_v150.xsd").read_bytes()
+def test_dentcont_trailing_space_is_corrected_in_memory() -> None:
+    published = (xsd_dir() / "DE_v150.xsd").read_bytes()
     assert b'name="dEntCont "' in published  # the defect is in the published file...
-    corrected = xsd._read_corrected(sifen_reference_dir / "xsd" / "DE_v150.xsd")
+    corrected = xsd._read_corrected(xsd_dir() / "DE_v150.xsd")
     assert b'name="dEntCont "' not in corrected  # ...and not in what we compile
     assert b'name="dEntCont"' in corrected
 
@@ -61,14 +62,14 @@ def test_module11_dv_matches_manual_vectors(body: str, dv: int) -> None:
     assert dv11(body) == dv
 
 
-def test_schemas_compiled_from_several_threads_all_resolve_their_includes(sifen_reference_dir) -> None:
+def test_schemas_compiled_from_several_threads_all_resolve_their_includes() -> None:
     # The simulator validates in worker threads: every compile must resolve includes offline.
     from concurrent.futures import ThreadPoolExecutor
 
     names = [xsd.SCHEMA_RDE, xsd.SCHEMA_EVENT, xsd.SCHEMA_WS_CONS_DE, xsd.SCHEMA_WS_RECEP_LOTE] * 2
 
     def compile_one(name: str) -> etree.XMLSchema:
-        path = sifen_reference_dir / "xsd" / name
+        path = xsd_dir() / name
         return xsd.compile_schema(xsd._read_corrected(path), path)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -76,9 +77,7 @@ def test_schemas_compiled_from_several_threads_all_resolve_their_includes(sifen_
     assert all(isinstance(s, etree.XMLSchema) for s in schemas)
 
 
-def test_a_schema_compiled_while_another_thread_parses_still_resolves_its_includes(
-    sifen_reference_dir,
-) -> None:
+def test_a_schema_compiled_while_another_thread_parses_still_resolves_its_includes() -> None:
     """lxml swaps one process-wide loader around every parse with a parser of its own, so a
     compilation that relied on a custom resolver could lose an include to a parse racing in
     another thread (seen in the simulator and in CI: "Failed to load the document

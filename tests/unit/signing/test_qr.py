@@ -18,8 +18,8 @@ from sifenflow_common.sifen.qr import (
     sign_rde_with_qr,
     verify_qr,
 )
-from sifenflow_common.sifen.reference import examples_dir
 from sifenflow_common.sifen.signature import parse_xml, sign_rde, verify_rde
+from tests.conftest import shared_examples_dir
 from tests.fixtures.signing.unsigned_rde import unsigned_rde
 from tests.unit.signing.conftest import CSC, SIGNED_AT
 
@@ -66,7 +66,7 @@ def test_manual_vector_t10_rebuilt_from_fields_t11_hex_encodings() -> None:
 
 
 def _example_qr(name: str) -> tuple[etree._Element, str]:
-    root = parse_xml((examples_dir() / name).read_bytes())
+    root = parse_xml((shared_examples_dir() / name).read_bytes())
     rde = root.find(f".//{S}rDE")
     url = rde.findtext(f"{S}gCamFuFD/{S}dCarQR").strip()
     return rde, url

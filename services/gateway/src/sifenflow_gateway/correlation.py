@@ -1,8 +1,10 @@
 """Per-request correlation id: taken from `X-Correlation-Id` when it is a UUID, else new; bound to
-structlog's context for every log line of the request, carried into the events, echoed back."""
+structlog's context for every log line of the request (one ``request`` line each at INFO, probes
+at DEBUG), carried into the events, echoed back."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import structlog
@@ -12,6 +14,8 @@ from sifenflow_gateway.errors import Handler
 
 CORRELATION_HEADER = "X-Correlation-Id"
 CORRELATION_ID = web.RequestKey("correlation_id", uuid.UUID)
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # polled by probes and scrapers
+log = structlog.get_logger("sifenflow.gateway.request")
 
 
 def correlation_id(request: web.Request) -> uuid.UUID:
@@ -25,7 +29,20 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
     except ValueError:
         cid = uuid.uuid4()
     request[CORRELATION_ID] = cid
-    with structlog.contextvars.bound_contextvars(correlation_id=str(cid), path=request.path):
-        response = await handler(request)
+    started = time.perf_counter()
+    with structlog.contextvars.bound_contextvars(
+        correlation_id=str(cid), path=request.path, service="gateway"
+    ):
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            emit = log.debug if request.path in QUIET_PATHS else log.info
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            emit("request", method=request.method, status=status, ms=ms)
     response.headers[CORRELATION_HEADER] = str(cid)
     return response

@@ -123,7 +123,7 @@ class Consumer:
         handler = self.handlers[incoming.type]
         labels = (self.consumer, self.consumer, incoming.type)
         started = time.perf_counter()
-        with bound_to(incoming):
+        with bound_to(incoming, service=self.consumer):
             try:
                 if self.precheck and await self.store.processed(self.consumer, incoming.message_id):
                     applied = False
@@ -134,10 +134,13 @@ class Consumer:
                     self.metrics.failures.labels(*labels).inc()
                 log.exception("handler failed")
                 raise
+            elapsed = time.perf_counter() - started
             if self.metrics:
-                self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+                self.metrics.latency.labels(*labels).observe(elapsed)
                 (self.metrics.handled if applied else self.metrics.duplicates).labels(*labels).inc()
-            if not applied:
+            if applied:
+                log.info("message handled", ms=round(elapsed * 1000, 1))
+            else:
                 log.info("duplicate delivery dropped")
 
     async def _run(self, handler: Handler, incoming: Envelope) -> bool:

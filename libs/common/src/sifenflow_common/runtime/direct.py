@@ -8,19 +8,30 @@ from an async ``build``, so the queues exist and are consumed before the service
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from sifenflow_common.bus.ports import Bus
 from sifenflow_common.messages.envelope import Envelope
+from sifenflow_common.runtime.logging import bound_to, get_logger
 
 DirectHandler = Callable[[Envelope], Awaitable[None]]
+log = get_logger(__name__)
 
 
 async def subscribe(bus: Bus, service: str, table: Mapping[str, DirectHandler]) -> None:
     """Consume ``table`` (wire type → handler) on queues ``<service>.<type>``; the runtime's
-    shutdown drains them (``bus.stop_consuming``)."""
+    shutdown drains them (``bus.stop_consuming``). Log lines carry the envelope's ids, as with
+    the runtime's consumer."""
 
     async def dispatch(envelope: Envelope) -> None:
-        await table[envelope.type](envelope)
+        started = time.perf_counter()
+        with bound_to(envelope, service=service):
+            try:
+                await table[envelope.type](envelope)
+            except Exception:
+                log.exception("handler failed")
+                raise
+            log.info("message handled", ms=round((time.perf_counter() - started) * 1000, 1))
 
     await bus.subscribe(service, sorted(table), dispatch)

@@ -46,12 +46,19 @@ def get_logger(name: str | None = None) -> Any:
 
 
 @contextmanager
-def bound_to(envelope: Envelope) -> Iterator[None]:
-    """Bind the envelope's ids to every log line written while handling it."""
-    with structlog.contextvars.bound_contextvars(
-        message_id=str(envelope.message_id),
-        correlation_id=str(envelope.correlation_id),
-        tenant_id=str(envelope.tenant_id),
-        type=envelope.type,
-    ):
+def bound_to(envelope: Envelope, *, service: str | None = None) -> Iterator[None]:
+    """Bind the envelope's ids (the gateway's correlation id among them) to every log line written
+    while handling it; ``service`` names the consuming service (several share one process in
+    ``sifenflow run``)."""
+    ids: dict[str, str] = {
+        "message_id": str(envelope.message_id),
+        "correlation_id": str(envelope.correlation_id),
+        "tenant_id": str(envelope.tenant_id),
+        "type": envelope.type,
+    }
+    if envelope.stream:
+        ids["stream"] = envelope.stream
+    if service:
+        ids["service"] = service
+    with structlog.contextvars.bound_contextvars(**ids):
         yield

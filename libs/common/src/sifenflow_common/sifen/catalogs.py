@@ -1,8 +1,8 @@
-"""Catalogs read once from the reference bundle: geography (geografia.csv) and the code lists of
+"""Catalogs read once from the reference data: geography (geografia.csv) and the code lists of
 the official XSDs (monedas, países, unidades de medida, departamentos and the DE_Types code lists).
 
-Nothing here is copied into the repository: everything is parsed from ``SIFEN_REFERENCE_DIR`` on
-first use and cached for the life of the process.
+Everything is parsed on first use from the packaged data (or ``SIFEN_REFERENCE_DIR``, see
+``sifen.reference``) and cached for the life of the process.
 """
 
 from __future__ import annotations

@@ -1,64 +1,53 @@
-"""Where the official SIFEN reference bundle (XSDs, WSDLs, examples, catalogs) lives.
+"""Where the SIFEN reference data (XSDs, catalogs, WSDLs) comes from.
 
-The bundle is never copied into the repository. It is found through the ``SIFEN_REFERENCE_DIR``
-environment variable, or by default at ``../shared/sifen`` next to the checkout (looked up from the
-current directory, then from the repository root this package was installed from). ``make xsd``
-downloads the official XSDs for users that do not have the bundle.
+By default everything ships with the installation: the official v150 XSD set from the PyPI package
+``sifen`` (``pysifen/de/schemas/v150/``), the geographic catalog and the simulator's WSDLs from this
+package's ``data/`` folder. ``SIFEN_REFERENCE_DIR`` optionally points at a newer official bundle
+(``xsd/``, ``catalogs/geografia.csv``, ``wsdl/``); when set, all three come from there.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
+from importlib import resources
 from pathlib import Path
 
 ENV_VAR = "SIFEN_REFERENCE_DIR"
-DEFAULT_RELATIVE = Path("..") / "shared" / "sifen"
+PACKAGED_DATA = Path(__file__).resolve().parent / "data"
 
 
 class ReferenceBundleMissing(RuntimeError):
-    """The SIFEN reference bundle (official XSDs etc.) could not be found."""
+    """``SIFEN_REFERENCE_DIR`` is set but does not hold an official bundle."""
 
 
-def _repo_root() -> Path:
-    # libs/common/src/sifenflow_common/sifen/reference.py -> repository root is parents[5]
-    return Path(__file__).resolve().parents[5]
-
-
-def _candidates() -> list[Path]:
+def override_dir() -> Path | None:
+    """The bundle named by ``SIFEN_REFERENCE_DIR``, or None when unset."""
     explicit = os.environ.get(ENV_VAR)
-    if explicit:
-        return [Path(explicit).expanduser()]
-    return [
-        Path.cwd() / DEFAULT_RELATIVE,
-        _repo_root() / DEFAULT_RELATIVE,
-        _repo_root() / "build" / "sifen",  # where `make xsd` downloads the official schemas
-    ]
+    if not explicit:
+        return None
+    path = Path(explicit).expanduser().resolve()
+    if not (path / "xsd").is_dir():
+        raise ReferenceBundleMissing(
+            f"{ENV_VAR}={explicit} has no xsd/ folder; unset it to use the packaged data"
+        )
+    return path
 
 
-@cache
-def reference_dir() -> Path:
-    """Absolute path of the reference bundle; raises ReferenceBundleMissing when absent."""
-    for candidate in _candidates():
-        if (candidate / "xsd").is_dir():
-            return candidate.resolve()
-    tried = ", ".join(str(c) for c in _candidates())
-    raise ReferenceBundleMissing(
-        f"SIFEN reference bundle not found (tried {tried}); set {ENV_VAR} or run `make xsd`"
-    )
+def packaged_xsd_dir() -> Path:
+    """The official v150 XSD set shipped by the ``sifen`` package (includes by relative name)."""
+    return Path(str(resources.files("pysifen") / "de" / "schemas" / "v150"))
 
 
 def xsd_dir() -> Path:
-    return reference_dir() / "xsd"
+    override = override_dir()
+    return override / "xsd" if override else packaged_xsd_dir()
 
 
 def wsdl_dir() -> Path:
-    return reference_dir() / "wsdl"
-
-
-def examples_dir() -> Path:
-    return reference_dir() / "examples"
+    override = override_dir()
+    return override / "wsdl" if override else PACKAGED_DATA / "wsdl"
 
 
 def catalogs_dir() -> Path:
-    return reference_dir() / "catalogs"
+    override = override_dir()
+    return override / "catalogs" if override else PACKAGED_DATA

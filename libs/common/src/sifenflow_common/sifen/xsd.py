@@ -1,12 +1,12 @@
-"""Loading and applying the official SIFEN XML schemas, resolved from the local reference bundle.
+"""Loading and applying the official SIFEN XML schemas (the packaged set, or ``SIFEN_REFERENCE_DIR``).
 
 The published schemas ``xs:include`` each other by absolute URL
-(``https://ekuatia.set.gov.py/sifen/xsd/NAME``); the loader compiles from a private copy of the
-bundle where those point at local files, so no network is used. One published defect is corrected
-in that copy only: ``DE_v150.xsd`` declares the element ``gCompPub/dEntCont`` with a trailing space
-(``"dEntCont "``), so no B2G document carrying ``gCompPub`` could ever validate. The loader
-renames it to ``dEntCont`` (documented in docs/sifen-reference.md); the reference files are never
-modified.
+(``https://ekuatia.set.gov.py/sifen/xsd/NAME``), the packaged ones by relative name; the loader
+compiles from a private copy of the set where both point at local files, so no network is used.
+One published defect is corrected in that copy only: ``DE_v150.xsd`` declares the element
+``gCompPub/dEntCont`` with a trailing space (``"dEntCont "``), so no B2G document carrying
+``gCompPub`` could ever validate. The loader renames it to ``dEntCont`` (documented in
+docs/sifen-reference.md); the reference files are never modified.
 """
 
 from __future__ import annotations

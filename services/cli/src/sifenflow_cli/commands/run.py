@@ -49,7 +49,7 @@ def command(host: str, port: int, sim_port: int, data_dir: Path, skip: tuple[str
             }
             click.echo(json.dumps(error, ensure_ascii=False), err=True)
             sys.exit(2)
-    asyncio.run(run(load_settings(service_name="standalone", log_level="WARNING"), config, echo=click.echo))
+    asyncio.run(run(load_settings(service_name="standalone"), config, echo=click.echo))
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from sifenflow_common.runtime.logging import configure_logging
+from sifenflow_common.runtime.settings import load_settings
 from sifenflow_common.sifen.test_ca import default_test_ca_dir
 from sifenflow_sifen_sim.server import serve
 from sifenflow_sifen_sim.settings import SimSettings
@@ -84,6 +86,8 @@ def command(
         lote_workers=lote_workers,
         admin_token=admin_token,
     )
+    logs = load_settings(service_name="sifen-sim")  # LOG_LEVEL, LOG_JSON
+    configure_logging(logs.log_level, json=logs.log_json, service="sifen-sim")
     scheme = "https" if tls else "http"
     click.echo(f"Simulador SIFEN en {scheme}://{host}:{port} (datos: {settings.database_path})")
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,4 +1,4 @@
-# Functions to start, stop and reset the machine's RabbitMQ; sourced by .ci/run (needs log).
+# Functions to start, stop and reset the machine's RabbitMQ; sourced by scripts/setup-test-env.sh (needs log).
 rabbit_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 rabbit_pids() { pgrep -u rabbitmq -x beam.smp || true; }
 
