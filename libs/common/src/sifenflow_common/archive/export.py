@@ -122,7 +122,6 @@ class _Exporter:
     def __init__(self, pool: asyncpg.Pool, root: Path) -> None:
         self.pool = pool
         self.root = root
-        self.written = 0
 
     async def _artifacts(self, keys: set[str], owner: str) -> dict[str, tuple[str, bytes]]:
         rows = await self.pool.fetch(_ARTIFACTS, sorted(keys))
@@ -135,10 +134,9 @@ class _Exporter:
             )
         return found
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        self.written += 1
 
     async def write_events(self, folder: Path, events: Sequence[_Event], owner: str) -> None:
         references = _references(events)
@@ -153,9 +151,9 @@ class _Exporter:
                 name = "signed.xml"
             else:
                 name = f"{n:02d}-{event.type}-{field}.{_EXTENSIONS.get(media, 'bin')}"
-            self._write(folder / name, data)
+            self.write(folder / name, data)
         body = json.dumps([e.as_json() for e in events], ensure_ascii=False, indent=2, default=str)
-        self._write(folder / "events.json", body.encode("utf-8"))
+        self.write(folder / "events.json", body.encode("utf-8"))
 
     async def document_events(self, document_id: uuid.UUID, cdc: str) -> list[_Event]:
         own = [_event(r) for r in await self.pool.fetch(_STREAM, document_stream(document_id))]
@@ -213,7 +211,7 @@ async def export_archive(
         "documents": documents,
         "pending_unsigned": pending,
     }
-    exporter._write(target / "archive.json", json.dumps(index, ensure_ascii=False, indent=2).encode())
+    exporter.write(target / "archive.json", json.dumps(index, ensure_ascii=False, indent=2).encode())
     files = write_manifest(target)
     return ExportSummary(documents=len(documents), lotes=lotes, files=files, pending=pending)
 
