@@ -1,4 +1,5 @@
-"""The e2e stack fixture: the same suite runs against both deployment shapes."""
+"""The e2e stack fixture: the same suite runs against both deployment shapes (the processes one
+with two replicas of every service)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ async def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     tmp: Path = tmp_path_factory.mktemp(f"e2e-{request.param}")
-    factory = processes_stack if request.param == "processes" else standalone_stack
-    async with factory(tmp) as running:
-        yield running
+    if request.param == "processes":  # two copies of every service, as a scaled deployment runs
+        async with processes_stack(tmp, replicas=2) as running:
+            yield running
+    else:
+        async with standalone_stack(tmp) as running:
+            yield running

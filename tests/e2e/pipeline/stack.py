@@ -72,6 +72,8 @@ class Stack:
     database_url: str = ""
     env: dict[str, str] = field(default_factory=dict)  # processes shape: what every process got
     prefix: str = ""  # processes shape: the run's bus prefix
+    urls: list[str] = field(default_factory=list)  # processes shape: every gateway replica
+    replicas: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)  # service → copies
 
 
 # The benchmark posts thousands of documents with one key: lift the per-key rate limit.
@@ -161,15 +163,19 @@ async def processes_stack(
     subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS,
     extra_env: Mapping[str, str] | None = None,
     after_provision: Callable[[Stack, aiohttp.ClientSession], Awaitable[None]] | None = None,
+    replicas: int = 1,
+    sim_data_dir: Path | None = None,
 ) -> AsyncIterator[Stack]:
-    """Every service in its own process; other suites add workers, settings and tenants."""
+    """Every service in its own process (``replicas`` copies of each but the simulator, which keeps
+    its state in ``sim_data_dir`` when given); other suites add workers, settings and tenants."""
     suffix = uuid.uuid4().hex[:10]
     prefix = f"{name}-e2e-{suffix}."
     database = f"{name}_e2e_{suffix}"
     admin = await asyncpg.connect(PG_ADMIN_DSN)
     await admin.execute(f'CREATE DATABASE "{database}"')
     await admin.close()
-    gateway_port, sim_port = free_port(), free_port()
+    gateway_ports, sim_port = [free_port() for _ in range(replicas)], free_port()
+    gateway_port = gateway_ports[0]
     stack = Stack(
         mode="processes",
         url=f"http://127.0.0.1:{gateway_port}",
@@ -177,6 +183,7 @@ async def processes_stack(
         master_key=secrets.token_urlsafe(24),
         ca_dir=tmp / "test-ca",
         logs=tmp / "logs",
+        urls=[f"http://127.0.0.1:{port}" for port in gateway_ports],
     )
     stack.logs.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
     env = {
@@ -209,21 +216,28 @@ async def processes_stack(
         assert migrate.returncode == 0, migrate.stderr.decode()
         log = stack.logs / "stack.log"  # type: ignore[operator]
         sim = cli("sim", "--port", str(sim_port), "--test-ca-dir", str(stack.ca_dir))
+        if sim_data_dir is not None:
+            sim += ["--data-dir", str(sim_data_dir)]
         if bench:
             sim = ["nice", "-n", str(BENCH_WORKER_NICE), *sim]
         stack.processes.append(_spawn(sim, env, log))
         # Each process gets its own port, chosen here; the workers' /readyz says their queues are
         # declared and consumed, so nothing the gateway publishes afterwards is unroutable.
-        health = {worker: free_port() for worker in workers}
-        for worker, port in health.items():
+        health = [(worker, free_port()) for worker in workers for _ in range(replicas)]
+        for worker, port in health:
             worker_env = {**env, "HTTP_PORT": str(port)}
             if bench:
                 worker_env["CPU_NICE"] = str(BENCH_WORKER_NICE)
-            stack.processes.append(_spawn(cli("serve", worker), worker_env, log))
-        stack.processes.append(_spawn(cli("serve", "gateway"), {**env, "HTTP_PORT": str(gateway_port)}, log))
+            proc = _spawn(cli("serve", worker), worker_env, log)
+            stack.processes.append(proc)
+            stack.replicas.setdefault(worker, []).append(proc)
+        for port in gateway_ports:
+            proc = _spawn(cli("serve", "gateway"), {**env, "HTTP_PORT": str(port)}, log)
+            stack.processes.append(proc)
+            stack.replicas.setdefault("gateway", []).append(proc)
         async with aiohttp.ClientSession() as session:
-            urls = [f"{stack.sim_url}/admin/health", f"{stack.url}/test"]
-            urls += [f"http://127.0.0.1:{port}/readyz" for port in health.values()]
+            urls = [f"{stack.sim_url}/admin/health", *(f"{url}/test" for url in stack.urls)]
+            urls += [f"http://127.0.0.1:{port}/readyz" for _, port in health]
             for url in urls:
                 await eventually(partial(_http_ok, session, url, stack.processes), 40, 0.2)
             await provision(stack, session, create_demo=True)

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 import aiohttp
@@ -165,5 +166,63 @@ async def test_stop_drains_in_flight_handler_then_acks(bb_template: str) -> None
         queue = await channel.declare_queue(f"{topology.prefix}drainer.test.work", passive=True)
         assert queue.declaration_result.message_count == 0  # acked, nothing left to redeliver
         await channel.close()
+        await sender.delete_declared()
+        await sender.close()
+
+
+async def test_a_handler_past_the_grace_period_is_abandoned_and_its_message_redelivered(
+    bb_template: str,
+) -> None:
+    """SHUTDOWN_TIMEOUT_S bounds the drain: a handler still running then is cancelled, the
+    connection closes without its ack, and the broker hands the message to the next consumer."""
+    topology = new_topology()
+    stuck, never = asyncio.Event(), asyncio.Event()
+    async with open_database(bb_template) as db:
+        base = {
+            "database_url": db.dsn,
+            "amqp_url": AMQP_URL,
+            "bus_prefix": topology.prefix,
+            "service_name": "drainer",
+            "http_port": 0,
+        }
+        sender = await start_rabbit(topology)
+        handled: list[str] = []
+
+        async def hang(env: Envelope, msg: Message) -> Effects:
+            stuck.set()
+            await never.wait()
+            raise AssertionError("unreachable")
+
+        async def finish(env: Envelope, msg: Message) -> Effects:
+            assert isinstance(msg, Work)
+            handled.append(msg.doc)
+            return Effects(appends=[Append(document_stream(uuid.UUID(msg.doc)), 0, [Worked(doc=msg.doc)])])
+
+        def plan(handler: Callable[[Envelope, Message], Awaitable[Effects]]) -> Callable[..., ServicePlan]:
+            def build(_: Settings, deps: ServiceDeps) -> ServicePlan:
+                deps.registry.register(Work)
+                deps.registry.register(Worked)
+                return ServicePlan(handlers={"test.work": handler})
+
+            return build
+
+        first = await ServiceRuntime(Settings(**base, shutdown_timeout_s=0.5), plan(hang)).start()
+        try:
+            doc = uuid.uuid4()
+            await sender.publish(Envelope.wrap(Work(doc=str(doc)), tenant_id=uuid.uuid4(), producer="t/1"))
+            await asyncio.wait_for(stuck.wait(), 10)
+            first.stop()
+            await asyncio.wait_for(first.wait(), 10)  # the grace (0.5 s), not the stuck handler
+        finally:
+            if not first.stop_event.is_set():
+                await first.shutdown()
+        second = await ServiceRuntime(Settings(**base), plan(finish)).start()
+        try:
+            await eventually(lambda: handled == [str(doc)], timeout=15)
+        finally:
+            second.stop()
+            await second.wait()
+        store = PostgresEventStore(db.pool)
+        assert [r.envelope.type for r in await store.read_stream(document_stream(doc))] == ["test.worked"]
         await sender.delete_declared()
         await sender.close()

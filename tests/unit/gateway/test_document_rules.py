@@ -11,7 +11,7 @@ from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_gateway.adapters.engine import EngineAdapter
 from sifenflow_gateway.invoicing_mapping import to_facturasend
 from sifenflow_gateway.normalize import normalize
-from sifenflow_gateway.ratelimit import RateLimiter
+from sifenflow_gateway.ratelimit import LocalRateLimiter
 from sifenflow_gateway.sifen_json import sifen_reply_json
 from tests.unit.gateway.fakes import FakeDirectory
 from tests.unit.gateway.samples import PARAMS, factura, tenant_body
@@ -163,14 +163,14 @@ async def test_invoicing_remision_defaults() -> None:
     assert "precioUnitario" not in data["items"][0]
 
 
-def test_rate_limiter_refills() -> None:
+async def test_rate_limiter_refills() -> None:
     now = [0.0]
-    limiter = RateLimiter(rate_per_second=2, burst=2, clock=lambda: now[0])
-    assert [limiter.take("k") for _ in range(2)] == [0.0, 0.0]
-    assert limiter.take("k") == pytest.approx(0.5)
+    limiter = LocalRateLimiter(rate_per_second=2, burst=2, clock=lambda: now[0])
+    assert [await limiter.take("k") for _ in range(2)] == [0.0, 0.0]
+    assert await limiter.take("k") == pytest.approx(0.5)
     now[0] = 0.5
-    assert limiter.take("k") == 0.0
-    assert limiter.take("other") == 0.0
+    assert await limiter.take("k") == 0.0
+    assert await limiter.take("other") == 0.0
 
 
 def test_sifen_sync_reply_as_facturasend_json() -> None:

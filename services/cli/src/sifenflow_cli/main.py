@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tenant",  # sifenflow tenant / apikey
     "bulk",  # sifenflow bulk FILE.ndjson
     "run",  # sifenflow run (all services in one process)
+    "archive",  # sifenflow archive export|verify
 )
 
 

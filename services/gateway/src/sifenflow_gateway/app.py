@@ -28,8 +28,9 @@ from sifenflow_gateway.keys import BACKGROUND, DEPS, METRICS, RATE_LIMITER, SETT
 from sifenflow_gateway.lifecycle import postgres_lifecycle
 from sifenflow_gateway.metrics import GatewayMetrics
 from sifenflow_gateway.metrics_http import metrics_middleware
-from sifenflow_gateway.ratelimit import RateLimiter
+from sifenflow_gateway.ratelimit import LocalRateLimiter, PgRateLimiter
 from sifenflow_gateway.routes import setup_routes
+from sifenflow_gateway.security_headers import add_security_headers
 from sifenflow_gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -72,10 +73,13 @@ def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     )
     app[SETTINGS] = settings
     app[DEPS] = deps
-    app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app[RATE_LIMITER] = deps.rate_limiter or LocalRateLimiter(
+        settings.rate_limit_per_second, settings.rate_limit_burst
+    )
     app[BACKGROUND] = set()
     app[METRICS] = GatewayMetrics()
     app.cleanup_ctx.append(_background)
+    app.on_response_prepare.append(add_security_headers)
     setup_routes(app)
     return app
 
@@ -97,6 +101,7 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         catalogs=EngineCatalogs(),
         kude=PgKudeDocuments(pool, secret_box(settings), settings.topology, settings.producer),
         lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
+        rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
     )
 
 

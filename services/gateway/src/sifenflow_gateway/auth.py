@@ -52,7 +52,7 @@ async def authenticate(request: web.Request) -> Principal:
         raise unauthorized()
     key, tenant = found
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant.id), api_key=key.lookup_id)
-    wait = request.app[RATE_LIMITER].take(str(key.id))
+    wait = await request.app[RATE_LIMITER].take(str(key.id))
     if wait > 0:
         raise ApiError(
             429,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sifenflow_gateway.kude import KudeDocuments
 from sifenflow_gateway.ports import Catalogs, DocumentEngine, IntakeStore, StatusReader, TenantDirectory
+from sifenflow_gateway.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from sifenflow_gateway.lifecycle import LifecycleDeps
@@ -28,3 +29,4 @@ class GatewayDeps:
     clock: Callable[[], datetime] = field(default=_utcnow)
     kude: KudeDocuments | None = None  # de/pdf, de/kude, de/email, admin mail settings (issue 7)
     lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)
+    rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)

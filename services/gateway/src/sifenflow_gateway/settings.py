@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from sifenflow_common.runtime.settings import Settings
@@ -29,6 +31,17 @@ class GatewaySettings(Settings):
     idempotency_ttl_hours: float = 24.0
     resume_bulk_on_start: bool = True  # pick up bulk batches a stopped gateway left unfinished
     error_limit: int = 3  # like FacturaSend's configSetApi.errorLimit for `error`; `errores` has all
+    tls_cert_file: Path | None = Field(
+        default=None, description="PEM certificate chain: with tls_key_file the gateway serves HTTPS"
+    )
+    tls_key_file: Path | None = Field(default=None, description="PEM private key of tls_cert_file")
+    hsts_max_age_s: int = Field(
+        default=31_536_000, ge=0, description="Strict-Transport-Security max-age, sent over HTTPS only"
+    )
+    trust_forwarded_proto: bool = Field(
+        default=False,
+        description="behind a TLS-terminating ingress: X-Forwarded-Proto: https counts as HTTPS (HSTS)",
+    )
 
     def master_key_text(self) -> str:
         return self.master_key.get_secret_value() if self.master_key is not None else ""

@@ -1,0 +1,1 @@
+"""Legal archive of emitted documents: export (signed XML, SIFEN exchanges) and a SHA-256 manifest."""
