@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from sifenflow_common.errors import ValidationIssue
+from sifenflow_common.facturasend.tolerance import tolerate
 from sifenflow_gateway.auth import authenticate, check_role, not_found
 from sifenflow_gateway.emission import emit
 from sifenflow_gateway.errors import ApiError, invalid, json_response
@@ -13,6 +15,20 @@ from sifenflow_gateway.invoicing_mapping import KIND_TIPO, to_facturasend
 from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.model import SITUACION_LABELS, DocumentStatus
 from sifenflow_gateway.requests import read_json
+
+
+def simple_path(path: str) -> str:
+    return path.removeprefix("data.") if path.startswith("data.") else path
+
+
+def simple_warnings(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Warnings of the pipeline (engine paths) next to the mapping's, once each, in simple-body paths."""
+    out: list[dict[str, Any]] = []
+    for warning in warnings:
+        entry = dict(warning, path=simple_path(str(warning.get("path", ""))))
+        if entry not in out:
+            out.append(entry)
+    return out
 
 
 def simple_paths(err: ApiError) -> ApiError:
@@ -68,7 +84,11 @@ async def emit_document(request: web.Request) -> web.Response:
         raise not_found()
     check_role(principal, emit=True)
     body, _ = await read_json(request)
-    data, issues = to_facturasend(kind, body, principal.tenant)
+    noted: list[ValidationIssue] = []
+    if isinstance(body, dict):
+        tolerated = tolerate(body)
+        body, noted = tolerated.data, list(tolerated.warnings)
+    data, issues = to_facturasend(kind, body, principal.tenant, noted)
     if issues:
         raise invalid(issues, limit=request.app[SETTINGS].error_limit)
     try:
@@ -79,6 +99,7 @@ async def emit_document(request: web.Request) -> web.Response:
     status = emitted.statuses.get(doc.document_id)
     situacion = status.situacion if status else doc.situacion
     reply = _sifen_reply(status, situacion)
+    warnings = simple_warnings([w.as_dict() for w in noted] + emitted.warnings)
     return json_response(
         {
             **reply,
@@ -93,5 +114,6 @@ async def emit_document(request: web.Request) -> web.Response:
             "dIVA": request.app[DEPS].engine.tax_totals(principal.tenant.params, doc.data)
             if doc.tipo_documento != 7
             else None,
+            **({"warnings": warnings} if warnings else {}),
         }
     )
