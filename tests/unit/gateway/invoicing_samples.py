@@ -8,7 +8,7 @@ from typing import Any
 REMISION_TRANSPORT: dict[str, Any] = {
     "cliente": {
         "ruc": "80069563-1",
-        "razonSocial": "Suc",
+        "razonSocial": "Sucursal Centro S.A.",
         "direccion": "Av. España",
         "numeroCasa": "1234",
         "ciudad": "Asunción",

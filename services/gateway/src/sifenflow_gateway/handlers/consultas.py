@@ -17,6 +17,7 @@ from sifenflow_gateway.auth import authenticate, not_found, tenant_principal
 from sifenflow_gateway.consultas import ConsultaUnavailable
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.lifecycle import lifecycle
+from sifenflow_gateway.times import py_time
 
 RUC_RE = re.compile(r"^[1-9][0-9]{3,7}[0-9A-D]?$")  # tRuc without DV (MT v150, siConsRUC dRUCCons)
 CDC_RE = re.compile(r"^[0-9]{2}[0-9]{7}[0-9A-D][0-9]{34}$")
@@ -89,7 +90,7 @@ async def de_result(request: web.Request, tenant: Tenant, cdc: str) -> dict[str,
         raise _sifen_error(exc) from exc
     body: dict[str, Any] = {
         "cdc": cdc,
-        "fecha": result.processed_at.isoformat() if result.processed_at else None,
+        "fecha": py_time(result.processed_at),
         "respuesta_codigo": result.code,
         "respuesta_mensaje": result.message,
         "cache": cached,
