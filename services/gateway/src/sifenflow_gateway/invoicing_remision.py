@@ -64,7 +64,8 @@ def missing_transport(data: dict[str, Any], key: str = "transporte") -> list[Val
     for field, label in vehicle_fields:
         if _absent(vehiculo, field):
             issues.append(_missing(f"{vpath}.{field}", f"{label} del vehículo"))
-    id_field = {1: "documentoNumero", 2: "numeroMatricula"}.get(vehiculo.get("documentoTipo"))
+    id_fields: dict[Any, str] = {1: "documentoNumero", 2: "numeroMatricula"}
+    id_field = id_fields.get(vehiculo.get("documentoTipo"))
     if id_field is not None and _absent(vehiculo, id_field):
         issues.append(_missing(f"{vpath}.{id_field}", f"{id_field} del vehículo"))
     carrier = _group(transporte.get("transportista"))
