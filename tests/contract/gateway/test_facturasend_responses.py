@@ -149,6 +149,10 @@ async def test_downloads_and_email(live: Stack) -> None:  # §2.6
         cdc = await approved_cdc(session, live)
         status, xml = await call(session, live, "GET", f"/{{t}}/de/xml/{cdc}")
         assert status == 200 and isinstance(xml, str) and f'Id="{cdc}"' in xml
+        status, as_json = await call(session, live, "GET", f"/{{t}}/de/xml/{cdc}?json=true")
+        assert status == 200, as_json
+        parses(as_json, {"success": bool, "result": {"rde": {"rDE": {"DE": {"$": {"Id": str}}}}}})
+        assert as_json["result"]["rde"]["rDE"]["DE"]["$"]["Id"] == cdc
         status, pdf = await call(
             session, live, "POST", "/{t}/de/pdf", {"cdcList": [{"cdc": cdc}], "type": "base64"}
         )

@@ -131,5 +131,6 @@ async def de_xml(request: web.Request) -> web.Response:
             path="path.cdc",
         )
     if flag(request, "json"):
-        return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml}})
+        rde = xml_to_json(status.xml)  # the XML as JSON, as FacturaSend answers json=true
+        return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml, "rde": rde}})
     return web.Response(text=status.xml, content_type="application/xml", charset="utf-8")
