@@ -111,6 +111,7 @@ async def test_mapping_warns_of_what_it_ignores() -> None:
             "razonSocial": "ANDE",
             "documentoTipo": 1,
             "direccion": "Av. España",
+            "apodo": "x",
         },
         "items": [{"codigo": "A", "descripcion": "X", "cantidad": 1, "precioUnitario": 10, "ivaTipo": 10}],
         "desconocido": 1,
@@ -120,6 +121,7 @@ async def test_mapping_warns_of_what_it_ignores() -> None:
     assert {(w.code, w.path) for w in warnings} == {
         ("CAMPO_IGNORADO", "desconocido"),
         ("CAMPO_IGNORADO", "cliente.documentoTipo"),
+        ("CAMPO_IGNORADO", "cliente.apodo"),
         ("DIRECCION_SIN_CIUDAD", "cliente.direccion"),
     }
 

@@ -80,7 +80,6 @@ KNOWN = frozenset(
         "remision",
         "transporte",
         "detalleTransporte",
-        "tipoDocumento",
     }
 )
 CLIENTE_KEYS = (
@@ -94,6 +93,22 @@ CLIENTE_KEYS = (
     "email",
     "telefono",
     "celular",
+)
+CLIENTE_MAPPED = frozenset(
+    {
+        "ruc",
+        "tipoContribuyente",
+        "tipoOperacion",
+        "documentoTipo",
+        "documentoTipoDescripcion",
+        "documentoNumero",
+        "codigo",
+        "pais",
+        "paisDescripcion",
+        "departamentoDescripcion",
+        "distritoDescripcion",
+        "ciudadDescripcion",
+    }
 )
 ITEM_MAPPED = frozenset({"ivaTipo", "iva", "ivaBase", "ivaProporcion", "precioUnitario"})
 
@@ -118,6 +133,11 @@ def _cliente(
         issues.append(_i("CAMPO_REQUERIDO", "cliente", "Los datos del cliente son obligatorios"))
         return {}
     cliente: dict[str, Any] = {k: raw[k] for k in CLIENTE_KEYS if k in raw}
+    for key in raw:
+        if key not in CLIENTE_KEYS and key not in CLIENTE_MAPPED:
+            warnings.append(
+                _i("CAMPO_IGNORADO", f"cliente.{key}", f"{key} no es un campo del cliente y se ignora")
+            )
     cliente["pais"] = raw.get("pais", "PRY")
     if "paisDescripcion" in raw or cliente["pais"] == "PRY":
         cliente["paisDescripcion"] = raw.get("paisDescripcion", "Paraguay")
