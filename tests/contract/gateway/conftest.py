@@ -3,12 +3,9 @@ FacturaSend client contracts (responses, example corpus)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -60,23 +57,9 @@ async def intake(
         yield IntakeHarness(PgIntakeStore(pool, IntakeOnlySink()), tenant, other)
 
 
-def _data_dir() -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix="sifenflow-facturasend-"))
-    tmp.chmod(0o755)
-    return tmp
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def live() -> AsyncIterator[Stack]:
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """The whole product as ``sifenflow run`` starts it (embedded PostgreSQL, in-process bus, SIFEN
-    simulator, demo company), driven over HTTP like a FacturaSend client; one per session.
-
-    Its data directory is not under pytest's basetemp: every pytest session that starts on the machine
-    resets /tmp/pytest-of-<user> to mode 0700, which locks the embedded PostgreSQL (it runs as its own
-    system user) out of a cluster being started there."""
-    tmp = _data_dir()
-    try:
-        async with standalone_stack(tmp) as running:
-            yield running
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    simulator, demo company), driven over HTTP like a FacturaSend client; one per session."""
+    async with standalone_stack(tmp_path_factory.mktemp("facturasend-live")) as running:
+        yield running
