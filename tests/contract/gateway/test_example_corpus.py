@@ -100,6 +100,7 @@ async def invoice_example(session: aiohttp.ClientSession, live: Stack) -> None:
         ("DNCP_REQUERIDO", "dncp"),
         ("DNCP_REQUERIDO", "items[0].dncp"),
     }
+    assert "data." not in body["error"]  # the paths named are those of the simple body
     completed = dict(as_written, dncp=DNCP)
     completed["items"] = [dict(item, dncp=ITEM_DNCP) for item in as_written["items"]]
     status, body = await call(session, live, "POST", INVOICING.format(kind="invoice"), completed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,8 @@ from sifenflow_gateway.invoicing_mapping import KIND_TIPO, to_facturasend
 from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.model import SITUACION_LABELS, DocumentStatus
 from sifenflow_gateway.requests import read_json
+
+ENGINE_PATH = re.compile(r"\bdata\.(?=[A-Za-z])")  # `data.` of an engine path inside a message
 
 
 def simple_path(path: str) -> str:
@@ -34,10 +37,10 @@ def simple_warnings(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def simple_paths(err: ApiError) -> ApiError:
     """Engine paths (`data.cliente.ruc`) as paths of the simple body (`cliente.ruc`)."""
     for issue in err.issues:
-        path = str(issue.get("path", ""))
-        if path.startswith("data."):
-            issue["path"] = path.removeprefix("data.")
-    err.message = err.message.replace("(data.", "(")
+        issue["path"] = simple_path(str(issue.get("path", "")))
+        if isinstance(issue.get("message"), str):
+            issue["message"] = ENGINE_PATH.sub("", issue["message"])
+    err.message = ENGINE_PATH.sub("", err.message)
     return err
 
 
