@@ -1,4 +1,5 @@
-"""The IntakeStore contract runs against the in-memory fake and the PostgreSQL adapter."""
+"""Contract fixtures: the IntakeStore on the in-memory fake and on PostgreSQL; the live product for the
+FacturaSend client contracts (responses, example corpus)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sifenflow_common.tenants.repository import TenantRepository
 from sifenflow_gateway.adapters.postgres_intake import PgIntakeStore
 from sifenflow_gateway.ports import IntakeStore
 from sifenflow_gateway.sink import IntakeOnlySink
+from tests.e2e.pipeline.stack import Stack, standalone_stack
 from tests.integration.gateway.conftest import gw_dsn, gw_pool  # noqa: F401 - the same session database
 from tests.unit.gateway.fakes import FakeDirectory, InMemoryIntakeStore
 from tests.unit.gateway.samples import tenant_body
@@ -53,3 +55,11 @@ async def intake(
         repo = TenantRepository(pool, SecretBox(["contract-master-key-0123456789"]), "http://sim")
         tenant, other = await _tenants(repo.create)
         yield IntakeHarness(PgIntakeStore(pool, IntakeOnlySink()), tenant, other)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The whole product as ``sifenflow run`` starts it (embedded PostgreSQL, in-process bus, SIFEN
+    simulator, demo company), driven over HTTP like a FacturaSend client; one per session."""
+    async with standalone_stack(tmp_path_factory.mktemp("facturasend-live")) as running:
+        yield running

@@ -15,9 +15,11 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -252,10 +254,18 @@ async def processes_stack(
         await admin.close()
 
 
+def _data_dir() -> Path:
+    """The embedded PostgreSQL runs as its own system user, so its cluster cannot live under pytest's
+    basetemp: every pytest session started on the machine resets /tmp/pytest-of-<user> to mode 0700."""
+    data_dir = Path(tempfile.mkdtemp(prefix="sifenflow-run-"))
+    data_dir.chmod(0o755)
+    return data_dir
+
+
 @contextlib.asynccontextmanager
 async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[Stack]:
     gateway_port, sim_port = free_port(), free_port()
-    data_dir = tmp / "data"
+    data_dir = _data_dir()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "MASTER_KEY")}
     env.update(BENCH_ENV if bench else {})
     env["LOG_LEVEL"] = "WARNING" if bench else "INFO"  # the e2e suite reads the log lines
@@ -293,6 +303,7 @@ async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[S
         yield stack
     finally:
         await _stop(stack.processes)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def bearer(tenant: Tenant) -> dict[str, str]:

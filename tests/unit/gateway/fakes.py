@@ -198,6 +198,7 @@ class InMemoryIntakeStore:
     async def reject_draft(self, tenant: Tenant, lote_id: int) -> IntakeResult:
         self._draft(tenant, lote_id)
         self.lotes[lote_id] = (tenant.id, "descartado")
+        self.docs = [replace(d, is_borrado=True) if d.lote_id == lote_id else d for d in self.docs]
         return IntakeResult(lote_id=lote_id, documents=[d for d in self.docs if d.lote_id == lote_id])
 
     def _tenant_docs(self, tenant_id: uuid.UUID) -> list[AcceptedDocument]:

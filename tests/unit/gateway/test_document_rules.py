@@ -14,6 +14,7 @@ from sifenflow_gateway.normalize import normalize
 from sifenflow_gateway.ratelimit import LocalRateLimiter
 from sifenflow_gateway.sifen_json import sifen_reply_json
 from tests.unit.gateway.fakes import FakeDirectory
+from tests.unit.gateway.invoicing_samples import REMISION_TRANSPORT
 from tests.unit.gateway.samples import PARAMS, factura, tenant_body
 
 pytestmark = pytest.mark.unit
@@ -156,10 +157,11 @@ async def test_invoicing_remision_defaults() -> None:
     body = {
         "cliente": {"ruc": "80069563-1", "razonSocial": "Suc"},
         "items": [{"codigo": "A", "descripcion": "X", "cantidad": 3}],
+        **REMISION_TRANSPORT,
     }
     data, issues = to_facturasend("remision", body, tenant)
     assert issues == []
-    assert data["remision"] == {"motivo": 7, "tipoResponsable": 1}
+    assert data["remision"] == {"motivo": 7, "tipoResponsable": 1, "kms": 12}
     assert "precioUnitario" not in data["items"][0]
 
 

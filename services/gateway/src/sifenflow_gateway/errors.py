@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from sifenflow_common.errors import ValidationIssue
+from sifenflow_gateway.times import json_default
 
 log = structlog.get_logger("sifenflow.gateway")
 
@@ -51,7 +52,7 @@ def error_body(err: ApiError) -> dict[str, Any]:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        text=json.dumps(body, ensure_ascii=False, default=str),
+        text=json.dumps(body, ensure_ascii=False, default=json_default),
         status=status,
         content_type="application/json",
         headers=headers,

@@ -22,6 +22,7 @@ SITUACION_LABELS: dict[int, str] = {
     98: "Inexistente",
     99: "Cancelado",
 }
+DISCARDED_LABEL = "Descartado"  # a draft whose lote was rejected (draft-reject): never sent
 FINAL_SITUACIONES = frozenset({2, 3, 4, 99})
 
 
@@ -62,6 +63,7 @@ class AcceptedDocument:
     situacion: int
     data: dict[str, Any]
     created_at: datetime | None = None
+    is_borrado: bool = False  # its draft lote was discarded (draft-reject)
 
     @property
     def numero_text(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.deps import GatewayDeps
-from sifenflow_gateway.model import SITUACION_LABELS, AcceptedDocument, DocumentStatus
+from sifenflow_gateway.model import DISCARDED_LABEL, SITUACION_LABELS, AcceptedDocument, DocumentStatus
 
 RECIBO_TIPO = 55
 
@@ -20,6 +20,13 @@ def situacion_of(doc: AcceptedDocument, status: DocumentStatus | None) -> int:
     if doc.tipo_documento == RECIBO_TIPO and doc.situacion == 2 and in_process:
         return 2
     return status.situacion if status is not None else doc.situacion
+
+
+def estado_of(doc: AcceptedDocument, situacion: int) -> str:
+    """The `estado` label; a draft whose lote was rejected reads Descartado, not Borrador."""
+    if doc.is_borrado and situacion == -1:
+        return DISCARDED_LABEL
+    return SITUACION_LABELS.get(situacion, str(situacion))
 
 
 def de_entry(
@@ -37,7 +44,7 @@ def de_entry(
         "id": doc.id,
         "cdc": doc.cdc,
         "numero": doc.numero_text,
-        "estado": SITUACION_LABELS.get(situacion, str(situacion)),
+        "estado": estado_of(doc, situacion),
         "situacion": situacion,
         "respuesta_codigo": status.respuesta_codigo if status else None,
         "respuesta_mensaje": status.respuesta_mensaje if status else None,

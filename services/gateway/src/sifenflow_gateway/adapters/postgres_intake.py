@@ -30,7 +30,7 @@ from sifenflow_gateway.sink import RequestedSink
 
 _DOC_COLUMNS = (
     "id, document_id, lote_id, cdc, tipo_documento, establecimiento, punto, numero, situacion, data,"
-    " created_at"
+    " created_at, is_borrado"
 )
 
 
@@ -57,6 +57,7 @@ def _doc(row: asyncpg.Record) -> AcceptedDocument:
         situacion=row["situacion"],
         data=json.loads(data) if isinstance(data, str) else data,
         created_at=row["created_at"],
+        is_borrado=row["is_borrado"],
     )
 
 

@@ -13,6 +13,7 @@ from sifenflow_gateway.auth import require_master_key
 from sifenflow_gateway.errors import ApiError, invalid, json_response
 from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.requests import read_json
+from sifenflow_gateway.times import local_dates
 
 
 async def create_tenant(request: web.Request) -> web.Response:
@@ -27,7 +28,7 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise ApiError(
             409, "EMPRESA_YA_EXISTE", f"Ya existe una empresa con slug {data.slug}", path="slug"
         ) from exc
-    return json_response({"success": True, "result": tenant.public_view()}, 201)
+    return json_response({"success": True, "result": local_dates(tenant.public_view())}, 201)
 
 
 async def get_tenant(request: web.Request) -> web.Response:
@@ -37,7 +38,7 @@ async def get_tenant(request: web.Request) -> web.Response:
     if tenant is None:
         raise ApiError(404, "EMPRESA_NO_ENCONTRADA", "Empresa no encontrada", path="path.id")
     keys = await deps.directory.list_keys(tenant.id)
-    view = dict(tenant.public_view(), apiKeys=[k.public_view() for k in keys])
+    view = dict(local_dates(tenant.public_view()), apiKeys=[local_dates(k.public_view()) for k in keys])
     return json_response({"success": True, "result": view})
 
 
@@ -52,7 +53,7 @@ async def replace_certificate(request: web.Request) -> web.Response:
     if parsed is None:
         raise invalid(issues)
     updated = await deps.directory.replace_certificate(tenant.id, *parsed)
-    return json_response({"success": True, "result": updated.public_view()})
+    return json_response({"success": True, "result": local_dates(updated.public_view())})
 
 
 async def create_api_key(request: web.Request) -> web.Response:
@@ -69,7 +70,9 @@ async def create_api_key(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise ApiError(400, "ROL_INVALIDO", "role debe ser admin, emisor o lectura", path="role") from exc
     record, token = await deps.directory.create_key(tenant.id, role, str(body.get("label", "")))
-    return json_response({"success": True, "result": dict(record.public_view(), token=token)}, 201)
+    return json_response(
+        {"success": True, "result": dict(local_dates(record.public_view()), token=token)}, 201
+    )
 
 
 async def revoke_api_key(request: web.Request) -> web.Response:
@@ -81,4 +84,4 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     record = await request.app[DEPS].directory.revoke_key(key_id)
     if record is None:
         raise ApiError(404, "CLAVE_NO_ENCONTRADA", "Clave no encontrada", path="path.id")
-    return json_response({"success": True, "result": record.public_view()})
+    return json_response({"success": True, "result": local_dates(record.public_view())})

@@ -22,6 +22,7 @@ from sifenflow_gateway.keys import BACKGROUND, DEPS, SETTINGS
 from sifenflow_gateway.model import BulkBatch, IdempotencyKeyReusedError, NumberReusedError, PendingDocument
 from sifenflow_gateway.normalize import content_hash
 from sifenflow_gateway.requests import idempotency_key, read_bytes
+from sifenflow_gateway.times import py_time
 
 log = structlog.get_logger("sifenflow.gateway.bulk")
 MAX_ERRORS_KEPT = 1000
@@ -209,8 +210,8 @@ def batch_view(batch: BulkBatch) -> dict[str, Any]:
         "pending": max(0, batch.total - batch.accepted - batch.failed),
         "loteIds": batch.lote_ids,
         "errors": batch.errors,
-        "createdAt": batch.created_at.isoformat() if batch.created_at else None,
-        "finishedAt": batch.finished_at.isoformat() if batch.finished_at else None,
+        "createdAt": py_time(batch.created_at),
+        "finishedAt": py_time(batch.finished_at),
     }
 
 

@@ -10,12 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
+from sifenflow_common.sifen.dv import dv11
 from sifenflow_common.sifen_client import SifenError, SifenRejection
 from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.auth import authenticate, not_found, tenant_principal
 from sifenflow_gateway.consultas import ConsultaUnavailable
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.lifecycle import lifecycle
+from sifenflow_gateway.times import py_time
 
 RUC_RE = re.compile(r"^[1-9][0-9]{3,7}[0-9A-D]?$")  # tRuc without DV (MT v150, siConsRUC dRUCCons)
 CDC_RE = re.compile(r"^[0-9]{2}[0-9]{7}[0-9A-D][0-9]{34}$")
@@ -88,7 +90,7 @@ async def de_result(request: web.Request, tenant: Tenant, cdc: str) -> dict[str,
         raise _sifen_error(exc) from exc
     body: dict[str, Any] = {
         "cdc": cdc,
-        "fecha": result.processed_at.isoformat() if result.processed_at else None,
+        "fecha": py_time(result.processed_at),
         "respuesta_codigo": result.code,
         "respuesta_mensaje": result.message,
         "cache": cached,
@@ -127,7 +129,27 @@ async def invoicing_ruc(request: web.Request) -> web.Response:
     if not raw:
         raise ApiError(400, "CAMPO_REQUERIDO", "ruc es obligatorio", path="query.ruc")
     result = await ruc_result(request, tenant, _ruc(raw, "query.ruc"))
-    return json_response({"success": True, **result})
+    return json_response({**ruc_reply(result), "success": True, **result})
+
+
+def ruc_reply(result: dict[str, Any]) -> dict[str, Any]:
+    """The seed's RUC answer: SIFEN's ``rResEnviConsRUC`` as JSON with prefixed names, ``dRUC`` with its
+    DV. siConsRUC returns no nombre de fantasía: ``dNomFan`` is an empty string."""
+    reply: dict[str, Any] = {
+        "ns2:dCodRes": result["respuesta_codigo"],
+        "ns2:dMsgRes": result["respuesta_mensaje"],
+    }
+    if "razon_social" in result:
+        ruc = str(result["ruc"])
+        reply["ns2:xContRUC"] = {
+            "ns2:dRUC": f"{ruc}-{dv11(ruc)}",
+            "ns2:dRazSoc": result["razon_social"],
+            "ns2:dNomFan": "",
+            "ns2:dEstRUC": ESTADOS.get(result["estado_codigo"], result["estado_mensaje"]),
+            "ns2:dCodEstRUC": result["estado_codigo"],
+            "ns2:dRUCFactElec": "S" if result["facturador_electronico"] else "N",
+        }
+    return {"ns2:rResEnviConsRUC": reply}
 
 
 async def invoicing_document(request: web.Request) -> web.Response:

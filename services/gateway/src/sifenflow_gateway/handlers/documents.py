@@ -101,7 +101,8 @@ async def draft_reject(request: web.Request) -> web.Response:
         raise ApiError(
             404, "BORRADOR_NO_ENCONTRADO", "No existe un lote borrador con ese id", path="path.loteId"
         ) from exc
-    return json_response({"success": True, "loteId": result.lote_id, "result": {"loteId": result.lote_id}})
+    de_list = [de_entry(deps, principal.tenant, d, None) for d in result.documents]
+    return json_response(envelope(de_list, result.lote_id))
 
 
 async def recibo_create(request: web.Request) -> web.Response:

@@ -28,6 +28,7 @@ from sifenflow_gateway.errors import ApiError, invalid, json_response
 from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.lifecycle import lifecycle
 from sifenflow_gateway.requests import read_json
+from sifenflow_gateway.times import py_time
 
 KINDS = {
     "cancelacion": "cancelacion",
@@ -119,7 +120,7 @@ def _sifen_result(outcome_type: str, data: dict[str, Any], sifen_id: int) -> dic
     }
     if data.get("protocol"):
         res["ns2:dProtAut"] = data["protocol"]
-    return {"ns2:rRetEnviEventoDe": {"ns2:dFecProc": processed, "ns2:gResProcEVe": res}}
+    return {"ns2:rRetEnviEventoDe": {"ns2:dFecProc": py_time(processed), "ns2:gResProcEVe": res}}
 
 
 async def submit_event(request: web.Request, tenant: Tenant, kind: str, body: Any) -> web.Response:

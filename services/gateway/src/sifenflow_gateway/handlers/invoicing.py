@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
 
+from sifenflow_common.errors import ValidationIssue
+from sifenflow_common.facturasend.tolerance import tolerate
 from sifenflow_gateway.auth import authenticate, check_role, not_found
 from sifenflow_gateway.emission import emit
 from sifenflow_gateway.errors import ApiError, invalid, json_response
@@ -14,14 +17,30 @@ from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.model import SITUACION_LABELS, DocumentStatus
 from sifenflow_gateway.requests import read_json
 
+ENGINE_PATH = re.compile(r"\bdata\.(?=[A-Za-z])")  # `data.` of an engine path inside a message
+
+
+def simple_path(path: str) -> str:
+    return path.removeprefix("data.") if path.startswith("data.") else path
+
+
+def simple_warnings(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Warnings of the pipeline (engine paths) next to the mapping's, once each, in simple-body paths."""
+    out: list[dict[str, Any]] = []
+    for warning in warnings:
+        entry = dict(warning, path=simple_path(str(warning.get("path", ""))))
+        if entry not in out:
+            out.append(entry)
+    return out
+
 
 def simple_paths(err: ApiError) -> ApiError:
     """Engine paths (`data.cliente.ruc`) as paths of the simple body (`cliente.ruc`)."""
     for issue in err.issues:
-        path = str(issue.get("path", ""))
-        if path.startswith("data."):
-            issue["path"] = path.removeprefix("data.")
-    err.message = err.message.replace("(data.", "(")
+        issue["path"] = simple_path(str(issue.get("path", "")))
+        if isinstance(issue.get("message"), str):
+            issue["message"] = ENGINE_PATH.sub("", issue["message"])
+    err.message = ENGINE_PATH.sub("", err.message)
     return err
 
 
@@ -68,7 +87,11 @@ async def emit_document(request: web.Request) -> web.Response:
         raise not_found()
     check_role(principal, emit=True)
     body, _ = await read_json(request)
-    data, issues = to_facturasend(kind, body, principal.tenant)
+    noted: list[ValidationIssue] = []
+    if isinstance(body, dict):
+        tolerated = tolerate(body)
+        body, noted = tolerated.data, list(tolerated.warnings)
+    data, issues = to_facturasend(kind, body, principal.tenant, noted)
     if issues:
         raise invalid(issues, limit=request.app[SETTINGS].error_limit)
     try:
@@ -79,6 +102,7 @@ async def emit_document(request: web.Request) -> web.Response:
     status = emitted.statuses.get(doc.document_id)
     situacion = status.situacion if status else doc.situacion
     reply = _sifen_reply(status, situacion)
+    warnings = simple_warnings([w.as_dict() for w in noted] + emitted.warnings)
     return json_response(
         {
             **reply,
@@ -93,5 +117,6 @@ async def emit_document(request: web.Request) -> web.Response:
             "dIVA": request.app[DEPS].engine.tax_totals(principal.tenant.params, doc.data)
             if doc.tipo_documento != 7
             else None,
+            **({"warnings": warnings} if warnings else {}),
         }
     )

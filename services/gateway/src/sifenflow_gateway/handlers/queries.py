@@ -13,7 +13,9 @@ from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.model import SITUACION_LABELS, AcceptedDocument, DocumentStatus
 from sifenflow_gateway.requests import flag, read_json
-from sifenflow_gateway.responses import situacion_of
+from sifenflow_gateway.responses import estado_of, situacion_of
+from sifenflow_gateway.sifen_json import xml_to_json
+from sifenflow_gateway.times import py_time
 
 CDC_RE = re.compile(r"^\d{44}$")
 MAX_ESTADO_CDCS = 500
@@ -37,11 +39,12 @@ def _record(doc: AcceptedDocument, status: DocumentStatus | None, environment: E
         "cdc": doc.cdc,
         "numero": doc.numero_text,
         "tipoDocumento": doc.tipo_documento,
-        "fecha": doc.created_at.isoformat().replace("+00:00", "Z") if doc.created_at else None,
+        "fecha": py_time(doc.created_at),
+        "rde": xml_to_json(status.xml) if status is not None and status.xml else None,
         "situacion": situacion,
-        "estado": SITUACION_LABELS.get(situacion, str(situacion)),
+        "estado": estado_of(doc, situacion),
         "is_conectado": 0 if environment is Environment.SIMULADO else 1,
-        "is_borrado": 0,
+        "is_borrado": 1 if doc.is_borrado else 0,
         "lote_id": doc.lote_id,
         "info_codigo": status.respuesta_codigo if status else None,
         "info_descripcion": status.respuesta_mensaje if status else None,
@@ -104,8 +107,8 @@ async def de_estado(request: web.Request) -> web.Response:
                 "cdc": cdc,
                 "numero": doc.numero_text,
                 "situacion": situacion,
-                "estado": SITUACION_LABELS.get(situacion, str(situacion)),
-                "fecha": status.fecha_proceso if status else None,
+                "estado": estado_of(doc, situacion),
+                "fecha": py_time(status.fecha_proceso) if status else None,
                 "respuesta_codigo": status.respuesta_codigo if status else None,
                 "respuesta_mensaje": status.respuesta_mensaje if status else None,
             }
@@ -128,5 +131,6 @@ async def de_xml(request: web.Request) -> web.Response:
             path="path.cdc",
         )
     if flag(request, "json"):
-        return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml}})
+        rde = xml_to_json(status.xml)  # the XML as JSON, as FacturaSend answers json=true
+        return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml, "rde": rde}})
     return web.Response(text=status.xml, content_type="application/xml", charset="utf-8")

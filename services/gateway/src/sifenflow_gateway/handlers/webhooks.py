@@ -15,6 +15,7 @@ from sifenflow_gateway.auth import tenant_principal
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.lifecycle import lifecycle
 from sifenflow_gateway.requests import read_json
+from sifenflow_gateway.times import local_dates
 
 MAX_URL_LENGTH = 2000
 MAX_LOG = 500
@@ -83,14 +84,14 @@ async def create(request: web.Request) -> web.Response:
     subscription, secret = await deps.webhooks.create(
         principal.tenant.id, url.strip(), _event_types(body), description
     )
-    result = subscription.public_view() | {"secret": secret}
+    result = local_dates(subscription.public_view()) | {"secret": secret}
     return json_response({"success": True, "result": result}, status=201)
 
 
 async def list_all(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
     subscriptions = await lifecycle(request).webhooks.list_active(principal.tenant.id)
-    return json_response({"success": True, "result": [s.public_view() for s in subscriptions]})
+    return json_response({"success": True, "result": [local_dates(s.public_view()) for s in subscriptions]})
 
 
 async def delete(request: web.Request) -> web.Response:
@@ -114,7 +115,7 @@ async def deliveries(request: web.Request) -> web.Response:
         raise ApiError(400, "PARAMETRO_INVALIDO", f"limit entre 1 y {MAX_LOG}", path="query.limit")
     before = _time(request.query["before"], "query.before") if "before" in request.query else None
     records = await repo.deliveries(principal.tenant.id, webhook_id, limit=limit, before=before)
-    return json_response({"success": True, "result": [r.public_view() for r in records]})
+    return json_response({"success": True, "result": [local_dates(r.public_view()) for r in records]})
 
 
 async def replay_one(request: web.Request) -> web.Response:
