@@ -36,6 +36,7 @@ from sifenflow_common.runtime.settings import Settings
 
 log = get_logger(__name__)
 
+READINESS_TIMEOUT_S = 2.0
 BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # runs until the event is set
 
 
@@ -102,6 +103,16 @@ async def open_deps(settings: Settings, metrics: Metrics | None = None) -> Async
         yield ServiceDeps(settings, store, artifacts, bus, default_registry(), metrics, pool)
 
 
+async def database_reachable(pool: asyncpg.Pool) -> bool:
+    """One ``SELECT 1`` through the pool within READINESS_TIMEOUT_S (a probe answers before kubelet's)."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_S):
+            await pool.fetchval("SELECT 1")
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return True
+
+
 class ServiceRuntime:
     """A started service: ``start()``, then ``stop()`` (or SIGTERM) and ``wait()``."""
 
@@ -159,11 +170,8 @@ class ServiceRuntime:
                 problems.append("starting" if not self.stop_event.is_set() else "stopping")
             if isinstance(deps.bus, RabbitBus) and not deps.bus.ready:
                 problems.append("amqp")
-            if deps.pool is not None:
-                try:
-                    await deps.pool.fetchval("SELECT 1")
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    problems.append("postgres")
+            if deps.pool is not None and not await database_reachable(deps.pool):
+                problems.append("postgres")
             status = 200 if not problems else 503
             return web.json_response(
                 {"status": "ready" if not problems else "not ready", "problems": problems}, status=status
