@@ -21,7 +21,7 @@ from aiohttp import web
 
 from sifenflow_common.artifacts import ArtifactStore, InMemoryArtifactStore, PostgresArtifactStore
 from sifenflow_common.bus.inprocess import InProcessBus
-from sifenflow_common.bus.ports import Bus
+from sifenflow_common.bus.ports import PARKING_QUEUE, Bus
 from sifenflow_common.bus.rabbit import RabbitBus
 from sifenflow_common.db.pool import censor_dsn, create_pool
 from sifenflow_common.eventstore.memory import InMemoryEventStore
@@ -153,6 +153,9 @@ class ServiceRuntime:
                     metrics=deps.metrics,
                 )
                 await deps.bus.subscribe(settings.service_name, consumer.types, consumer)
+            self._tasks.append(
+                asyncio.create_task(self._sample_queues(deps), name=f"{settings.service_name}:queues")
+            )
         except BaseException:
             await self._stack.aclose()
             raise
@@ -192,6 +195,24 @@ class ServiceRuntime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+    async def _sample_queues(self, deps: ServiceDeps) -> None:
+        """Queue depths into the gauges every METRICS_INTERVAL_S until the runtime stops."""
+        parking = deps.settings.topology.prefix + PARKING_QUEUE
+        while not self._task_stop.is_set():
+            try:
+                depths = await deps.bus.queue_depths()
+            except Exception as exc:  # the broker may be away; readiness reports that
+                log.warning("queue depths unavailable", error=str(exc))
+            else:
+                for queue, count in depths.items():
+                    if queue == parking:
+                        deps.metrics.parked_messages.set(count)
+                    else:
+                        deps.metrics.queue_messages.labels(self.settings.service_name, queue).set(count)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.metrics_interval_s):
+                    await self._task_stop.wait()
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
