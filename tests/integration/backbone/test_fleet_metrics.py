@@ -71,6 +71,7 @@ async def test_certificate_and_timbrado_expiry_of_active_emisores(database: Data
     timbrados = [
         {"numero": "12558946", "fechaInicio": "2024-01-01", "fechaFin": "2026-12-31"},
         {"numero": "12558947", "fechaInicio": "2025-01-01", "fechaFin": None},
+        {"numero": "12558948", "fechaInicio": "2025-01-01", "fechaFin": "31/12/2026"},  # not a date: skipped
     ]
     await _tenant(database, "acme", expires, timbrados, active=True)
     await _tenant(database, "dormida", expires, timbrados, active=False)

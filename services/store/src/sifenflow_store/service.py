@@ -9,8 +9,6 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-import asyncpg
-
 from sifenflow_common.db.migrate import migrate_dsn
 from sifenflow_common.eventstore.subscription import Projection, Subscription
 from sifenflow_common.outbox import inbox
@@ -52,7 +50,7 @@ def build(settings: Settings, deps: ServiceDeps) -> ServicePlan:
             if since_fleet <= 0:
                 try:
                     await sample_fleet(pool, deps.metrics)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except Exception as exc:  # the database may be away; the gauges keep their last values
                     log.warning("fleet gauges unavailable", error=str(exc))
                 since_fleet = FLEET_EVERY_S
             since_fleet -= 5.0

@@ -43,8 +43,11 @@ async def sample_fleet(pool: asyncpg.Pool, metrics: Metrics, now: datetime | Non
         if tenant["certificate_not_after"] is not None:
             metrics.certificate_expiry.labels(tenant["slug"]).set(tenant["certificate_not_after"].timestamp())
         for timbrado in _json(tenant["timbrados"]):
-            if timbrado.get("fechaFin"):
-                end = timbrado_end(timbrado["fechaFin"])
+            try:
+                end = timbrado_end(timbrado["fechaFin"]) if timbrado.get("fechaFin") else None
+            except ValueError:  # not a date: nothing to warn about for this timbrado
+                continue
+            if end is not None:
                 metrics.timbrado_expiry.labels(tenant["slug"], timbrado["numero"]).set(end.timestamp())
 
 
