@@ -369,3 +369,24 @@ async def test_certificate_expiring_without_smtp_sends_nothing_and_transient_fai
     assert [m["Subject"] for m, _ in flaky.transport.sent] == [
         "Su certificado de firma digital vence en 30 días"
     ]
+
+
+async def test_every_outcome_is_counted_for_the_metrics() -> None:
+    deferred = SmtpDeliveryError(
+        "SMTP_RESPUESTA_TEMPORAL", "451 4.3.0 Intente luego", transient=True, smtp_code=451
+    )
+    refused = SmtpDeliveryError("SMTP_RECHAZADO", "554 5.7.1 No", transient=False, smtp_code=554)
+    outcomes: list[str] = []
+    setup = Setup(errors=[deferred])
+    setup.deps.count = outcomes.append
+    approved = await setup.approved()
+    with pytest.raises(MailDeferred):
+        await setup.consumer(approved)
+    await setup.consumer(approved)
+    assert outcomes == ["retry", "sent"]
+
+    for errors, smtp, expected in (([refused], SMTP, "failed"), ([], None, "skipped")):
+        other = Setup(errors=errors, smtp=smtp)
+        other.deps.count = outcomes.append
+        await other.consumer(await other.approved())
+        assert outcomes[-1] == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 
 import asyncpg
 from aiohttp import web
@@ -12,6 +13,7 @@ from aiohttp import web
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import create_pool
 from sifenflow_common.runtime.logging import get_logger
+from sifenflow_common.runtime.service import database_reachable
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
 from sifenflow_gateway.adapters.catalogs import EngineCatalogs
 from sifenflow_gateway.adapters.directory import PgTenantDirectory
@@ -102,7 +104,12 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         kude=PgKudeDocuments(pool, secret_box(settings), settings.topology, settings.producer),
         lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
         rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
+        readiness=partial(_database_problems, pool),
     )
+
+
+async def _database_problems(pool: asyncpg.Pool) -> list[str]:
+    return [] if await database_reachable(pool) else ["postgres"]
 
 
 async def build_app(settings: GatewaySettings) -> web.Application:

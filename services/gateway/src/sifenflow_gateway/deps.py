@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -30,3 +30,4 @@ class GatewayDeps:
     kude: KudeDocuments | None = None  # de/pdf, de/kude, de/email, admin mail settings (issue 7)
     lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)
     rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)
+    readiness: Callable[[], Awaitable[list[str]]] | None = None  # what keeps /readyz at 503, if anything

@@ -44,6 +44,7 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/test", system.test, "Verificación de servicio (sin autenticación)", "sistema", auth="none"
     ),
     Route("GET", "/healthz", system.healthz, "Liveness", "sistema", auth="none"),
+    Route("GET", "/readyz", system.readyz, "Readiness (base de datos)", "sistema", auth="none"),
     Route("GET", "/metrics", metrics_endpoint, "Métricas Prometheus", "sistema", auth="none"),
     Route("GET", "/system/backend/info", system.backend_info, "Versiones", "sistema", auth="none"),
     Route("GET", "/openapi.json", docs_handlers.openapi, "Documento OpenAPI 3.1", "sistema", auth="none"),

@@ -84,6 +84,7 @@ class MailerDeps:
     kude: KudeSource
     transport: MailTransport
     sent: OrderedDict[UUID, Event] = field(default_factory=OrderedDict)  # incoming id → outcome
+    count: Callable[[str], None] = field(default=lambda outcome: None)  # sent|retry|failed|skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,12 @@ async def deliver(
     stream = document_stream(document_id)
     outcome = deps.sent.get(env.message_id)
     if outcome is None:
-        outcome = await _attempt(env, deps, stream, document_id, cdc, reason, to, explicit)
+        try:
+            outcome = await _attempt(env, deps, stream, document_id, cdc, reason, to, explicit)
+        except MailDeferred:
+            deps.count("retry")
+            raise
+        deps.count("skipped" if outcome is None else "sent" if isinstance(outcome, KudeEmailed) else "failed")
         if outcome is None:
             return NOTHING
         deps.sent[env.message_id] = outcome
@@ -251,6 +257,7 @@ async def on_certificate_expiring(env: Envelope, msg: Message, deps: MailerDeps)
     settings = await deps.settings.mail_settings(env.tenant_id)
     if settings is None or settings.smtp is None:
         log.info("no smtp settings for the tenant: no certificate notice", days_left=msg.days_left)
+        deps.count("skipped")
         return NOTHING
     smtp = settings.smtp
     try:
@@ -261,10 +268,15 @@ async def on_certificate_expiring(env: Envelope, msg: Message, deps: MailerDeps)
         await deps.transport.send(message, smtp, [smtp.from_address])
     except MailComposeError as exc:
         log.warning("certificate notice not composed", code=exc.code, detail=exc.message)
+        deps.count("failed")
     except SmtpDeliveryError as exc:
         if exc.transient:
+            deps.count("retry")
             raise MailDeferred(exc) from exc
         log.warning("certificate notice failed", code=exc.code, detail=exc.message)
+        deps.count("failed")
+    else:
+        deps.count("sent")
     return NOTHING
 
 

@@ -101,6 +101,7 @@ def build(
         settings=mail_settings,
         kude=kude,
         transport=transport or SmtpTransport(),
+        count=lambda outcome: deps.metrics.mail_messages.labels(outcome).inc(),
     )
     return ServicePlan(handlers=handler_table(handler_deps), tasks=tasks)
 

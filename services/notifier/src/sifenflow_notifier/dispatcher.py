@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import aiohttp
@@ -23,8 +24,14 @@ log = get_logger(__name__)
 
 class Dispatcher:
     def __init__(
-        self, store: DeliveryStore, session: aiohttp.ClientSession, settings: WebhookSettings
+        self,
+        store: DeliveryStore,
+        session: aiohttp.ClientSession,
+        settings: WebhookSettings,
+        outcome: Callable[[str], None] | None = None,
     ) -> None:
+        """``outcome`` hears how each recorded attempt ended: delivered, retry or failed (metrics)."""
+        self.outcome = outcome
         self.store = store
         self.session = session
         self.settings = settings
@@ -56,6 +63,8 @@ class Dispatcher:
                 now = datetime.now(UTC)
                 retry_at = next_attempt(delivery.attempt, now, delivery.expires_at, self.settings)
             await self.store.record(delivery, result, retry_at)
+            if self.outcome is not None:
+                self.outcome("delivered" if result.ok else "retry" if retry_at is not None else "failed")
             if not result.ok:
                 log.info(
                     "webhook attempt failed",

@@ -32,7 +32,12 @@ async def build(
         deps.pool, SecretBox([settings.master_key.get_secret_value()]), max_age_s=config.max_age_s
     )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.concurrency))
-    dispatcher = Dispatcher(repository, session, config)
+    outcomes = deps.metrics.webhook_deliveries
+
+    def count(outcome: str) -> None:
+        outcomes.labels(outcome).inc()
+
+    dispatcher = Dispatcher(repository, session, config, count)
 
     async def read_stream(stream: str) -> list[Envelope]:
         return [recorded.envelope for recorded in await deps.store.read_stream(stream)]

@@ -50,7 +50,12 @@ async def build(settings: Settings, deps: ServiceDeps, config: SenderConfig | No
     assert deps.pool is not None, "the sender reads tenants from Postgres (DATABASE_URL)"
     config = config or SenderSettings().sender_config()
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90, connect=15))
-    sifen = EventSifenPort(tenant_repository(settings, deps.pool), session)
+    latency = deps.metrics.sifen_latency
+
+    def observe(operation: str, code: str, seconds: float) -> None:
+        latency.labels(operation, code).observe(seconds)
+
+    sifen = EventSifenPort(tenant_repository(settings, deps.pool), session, observe)
     sender = sender_deps(settings, deps, sifen, config)
     table = handlers(sender, SenderState(config.lote_max, config.lote_max_wait_s))
     # Polls wait (backoff) while holding their delivery: they get their own subscription (channel

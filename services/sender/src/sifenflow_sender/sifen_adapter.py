@@ -20,6 +20,7 @@ from sifenflow_common.sifen_client import (
     SifenClient,
     SifenClientConfig,
     SifenError,
+    SifenObserver,
     SifenRejection,
     TlsContextCache,
     client_certificate_from_pkcs12,
@@ -49,7 +50,13 @@ class _Entry:
 
 
 class ClientSifenPort:
-    def __init__(self, tenants: TenantRepository, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        tenants: TenantRepository,
+        session: aiohttp.ClientSession,
+        observer: SifenObserver | None = None,
+    ) -> None:
+        self._observer = observer
         self._tenants = tenants
         self._session = session
         self._tls = TlsContextCache()
@@ -72,7 +79,9 @@ class ClientSifenPort:
                 cert = client_certificate_from_pkcs12(secrets.certificate_p12, secrets.certificate_password)
                 ssl_context = await asyncio.to_thread(self._tls.get, str(tenant_id), cert)
             config = SifenClientConfig(base_url=tenant.sifen_base_url)
-            client = SifenClient(config, ssl_context=ssl_context, session=self._session)
+            client = SifenClient(
+                config, ssl_context=ssl_context, session=self._session, observer=self._observer
+            )
             self._clients[tenant_id] = _Entry(client, time.monotonic() + _CLIENT_TTL_S)
             return client
 

@@ -14,12 +14,14 @@ from sifenflow_common.eventstore.subscription import Projection, Subscription
 from sifenflow_common.outbox import inbox
 from sifenflow_common.outbox.relay import OutboxRelay
 from sifenflow_common.readmodel.documents import DocumentsProjection
+from sifenflow_common.runtime.fleet import sample_fleet
 from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.runtime.service import BackgroundTask, ServiceDeps, ServicePlan, run_service
 from sifenflow_common.runtime.settings import Settings
 
 log = get_logger(__name__)
 PURGE_EVERY_S = 3600.0
+FLEET_EVERY_S = 60.0  # documents per state scans the read model: not at every gauge tick
 
 
 def projections() -> Sequence[Projection]:
@@ -43,7 +45,15 @@ def build(settings: Settings, deps: ServiceDeps) -> ServicePlan:
     async def gauges(stop: asyncio.Event) -> None:
         published = 0
         since_purge = 0.0
+        since_fleet = 0.0
         while not stop.is_set():
+            if since_fleet <= 0:
+                try:
+                    await sample_fleet(pool, deps.metrics)
+                except Exception as exc:  # the database may be away; the gauges keep their last values
+                    log.warning("fleet gauges unavailable", error=str(exc))
+                since_fleet = FLEET_EVERY_S
+            since_fleet -= 5.0
             with contextlib.suppress(Exception):
                 deps.metrics.outbox_lag.set(await relay.lag_seconds())
                 deps.metrics.outbox_published.inc(relay.published_total - published)

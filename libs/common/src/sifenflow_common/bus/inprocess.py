@@ -13,6 +13,7 @@ from typing import Any
 
 from sifenflow_common.bus.packing import unpack
 from sifenflow_common.bus.ports import (
+    PARKING_QUEUE,
     BusHandler,
     BusObserver,
     NullObserver,
@@ -21,6 +22,7 @@ from sifenflow_common.bus.ports import (
     UnroutableMessage,
     delivering,
     describe_error,
+    message_age_s,
 )
 from sifenflow_common.bus.topology import RetryPolicy, Topology
 from sifenflow_common.messages.envelope import Envelope
@@ -105,6 +107,7 @@ class InProcessBus:
                 self._busy.discard(me)
 
     async def _deliver(self, queue: _Queue, delivery: _Delivery, handler: BusHandler) -> None:
+        self.observer.received(queue.name, delivery.envelope.type, message_age_s(delivery.envelope))
         try:
             with delivering(delivery.attempt, self.retry.max_attempts):
                 await handler(delivery.envelope)
@@ -157,6 +160,11 @@ class InProcessBus:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+
+    async def queue_depths(self) -> dict[str, int]:
+        depths = {name: queue.items.qsize() for name, queue in self._queues.items()}
+        depths[self.topology.prefix + PARKING_QUEUE] = len(self._parked)
+        return depths
 
     async def parked(self, queues: Sequence[str] | None = None) -> list[ParkedMessage]:
         return [p for p in self._parked if queues is None or p.queue in queues]

@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sifenflow_common.messages.envelope import Envelope
 
 BusHandler = Callable[[Envelope], Awaitable[None]]
+PARKING_QUEUE = "sifenflow.parked"  # the one parking queue (after the topology's prefix)
 
 
 class UnroutableMessage(Exception):
@@ -59,6 +60,14 @@ class Bus(Protocol):
     async def requeue_parked(self, queues: Sequence[str] | None = None) -> int:
         """Send parked messages back to their queue with a fresh attempt count; returns how many."""
 
+    async def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each queue this process consumes, and in the parking queue."""
+
+
+def message_age_s(envelope: Envelope) -> float:
+    """Seconds since ``envelope`` was created (its producer's clock), never negative."""
+    return max(0.0, (datetime.now(UTC) - envelope.occurred_at).total_seconds())
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryAttempt:
@@ -105,12 +114,18 @@ class Unretryable(Exception):
 class BusObserver(Protocol):
     """Hooks for metrics; the runtime passes its Prometheus counters."""
 
+    def received(self, queue: str, message_type: str, age_s: float) -> None:
+        """A delivery reaches its handler ``age_s`` seconds after the message was created."""
+
     def retried(self, queue: str, message_type: str, attempt: int) -> None: ...
 
     def parked(self, queue: str, message_type: str) -> None: ...
 
 
 class NullObserver:
+    def received(self, queue: str, message_type: str, age_s: float) -> None:
+        pass
+
     def retried(self, queue: str, message_type: str, attempt: int) -> None:
         pass
 

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from sifenflow_common.bus.packing import handle_all, unpack
 from sifenflow_common.bus.ports import (
+    PARKING_QUEUE,
     BusHandler,
     BusObserver,
     NullObserver,
@@ -37,12 +38,12 @@ from sifenflow_common.bus.ports import (
     UnroutableMessage,
     delivering,
     describe_error,
+    message_age_s,
 )
 from sifenflow_common.bus.topology import RetryPolicy, Topology
 from sifenflow_common.messages.envelope import Envelope
 from sifenflow_common.outbox.writer import amqp_headers
 
-PARKING_QUEUE = "sifenflow.parked"
 QUORUM = {"x-queue-type": "quorum"}
 
 
@@ -72,6 +73,8 @@ class RabbitBus:
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._consume_channels: list[AbstractChannel] = []
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._consumed: list[str] = []  # queue names this process consumes (for queue_depths)
+        self._depth_channel: AbstractChannel | None = None
         self._stopping = False
         self.declared_queues: set[str] = set()
 
@@ -187,6 +190,7 @@ class RabbitBus:
                 )
                 self.declared_queues.add(retry_name)
             self.declared_queues.add(name)
+            self._consumed.append(name)
             tag = await queue.consume(self._consumer(name, handler))
             self._consumers.append((queue, tag))
 
@@ -210,6 +214,7 @@ class RabbitBus:
             await self._park(queue, message, attempt, f"MALFORMED_ENVELOPE: {exc}")
             return
         envelope = envelopes[0]
+        self.observer.received(queue, envelope.type, message_age_s(envelope))
         try:
             with delivering(attempt, self.retry.max_attempts):
                 await handle_all(handler, envelopes)
@@ -265,6 +270,24 @@ class RabbitBus:
             raise
         await message.ack()
 
+    async def queue_depths(self) -> dict[str, int]:
+        """Ready messages per consumed queue and in the parking queue (passive declares on a
+        channel of their own; a failed one is replaced next time)."""
+        assert self.connection is not None, "RabbitBus.start() was not awaited"
+        if self._depth_channel is None or self._depth_channel.is_closed:
+            self._depth_channel = await self.connection.channel()
+        depths: dict[str, int] = {}
+        try:
+            # the underlying channel: aio-pika's passive declare answers a stale count of 0
+            channel = await self._depth_channel.get_underlay_channel()
+            for name in [*self._consumed, self.parking_queue]:
+                declared = await channel.queue_declare(name, passive=True)
+                depths[name] = declared.message_count or 0
+        except Exception:
+            self._depth_channel = None
+            raise
+        return depths
+
     async def stop_consuming(self) -> None:
         self._stopping = True
         for queue, tag in self._consumers:
@@ -278,6 +301,9 @@ class RabbitBus:
 
     async def close(self) -> None:
         await self.stop_consuming()
+        if self._depth_channel is not None and not self._depth_channel.is_closed:
+            with contextlib.suppress(Exception):
+                await self._depth_channel.close()
         if self.connection is not None:
             await self.connection.close()
             self.connection = None

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from sifenflow_common.artifacts import ArtifactStore, InMemoryArtifactStore, PostgresArtifactStore
 from sifenflow_common.bus.inprocess import InProcessBus
-from sifenflow_common.bus.ports import Bus
+from sifenflow_common.bus.ports import PARKING_QUEUE, Bus
 from sifenflow_common.bus.rabbit import RabbitBus
 from sifenflow_common.db.pool import censor_dsn, create_pool
 from sifenflow_common.eventstore.memory import InMemoryEventStore
@@ -36,6 +36,7 @@ from sifenflow_common.runtime.settings import Settings
 
 log = get_logger(__name__)
 
+READINESS_TIMEOUT_S = 2.0
 BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # runs until the event is set
 
 
@@ -102,6 +103,16 @@ async def open_deps(settings: Settings, metrics: Metrics | None = None) -> Async
         yield ServiceDeps(settings, store, artifacts, bus, default_registry(), metrics, pool)
 
 
+async def database_reachable(pool: asyncpg.Pool) -> bool:
+    """One ``SELECT 1`` through the pool within READINESS_TIMEOUT_S (a probe answers before kubelet's)."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_S):
+            await pool.fetchval("SELECT 1")
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return True
+
+
 class ServiceRuntime:
     """A started service: ``start()``, then ``stop()`` (or SIGTERM) and ``wait()``."""
 
@@ -142,6 +153,9 @@ class ServiceRuntime:
                     metrics=deps.metrics,
                 )
                 await deps.bus.subscribe(settings.service_name, consumer.types, consumer)
+            self._tasks.append(
+                asyncio.create_task(self._sample_queues(deps), name=f"{settings.service_name}:queues")
+            )
         except BaseException:
             await self._stack.aclose()
             raise
@@ -159,11 +173,8 @@ class ServiceRuntime:
                 problems.append("starting" if not self.stop_event.is_set() else "stopping")
             if isinstance(deps.bus, RabbitBus) and not deps.bus.ready:
                 problems.append("amqp")
-            if deps.pool is not None:
-                try:
-                    await deps.pool.fetchval("SELECT 1")
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    problems.append("postgres")
+            if deps.pool is not None and not await database_reachable(deps.pool):
+                problems.append("postgres")
             status = 200 if not problems else 503
             return web.json_response(
                 {"status": "ready" if not problems else "not ready", "problems": problems}, status=status
@@ -184,6 +195,24 @@ class ServiceRuntime:
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
+
+    async def _sample_queues(self, deps: ServiceDeps) -> None:
+        """Queue depths into the gauges every METRICS_INTERVAL_S until the runtime stops."""
+        parking = deps.settings.topology.prefix + PARKING_QUEUE
+        while not self._task_stop.is_set():
+            try:
+                depths = await deps.bus.queue_depths()
+            except Exception as exc:  # the broker may be away; readiness reports that
+                log.warning("queue depths unavailable", error=str(exc))
+            else:
+                for queue, count in depths.items():
+                    if queue == parking:
+                        deps.metrics.parked_messages.set(count)
+                    else:
+                        deps.metrics.queue_messages.labels(self.settings.service_name, queue).set(count)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.metrics_interval_s):
+                    await self._task_stop.wait()
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(default=4.0, ge=1.0)
     bus_prefix: str = Field(default="", description="prefix of every exchange and queue name")
     shutdown_timeout_s: float = 30.0
+    metrics_interval_s: float = Field(
+        default=15.0, gt=0, description="how often queue depths and fleet gauges are sampled"
+    )
     relay_batch_size: int = 200
     projection_batch_size: int = 500
     poll_interval_s: float = Field(default=0.05, description="idle poll of the outbox relay and projections")

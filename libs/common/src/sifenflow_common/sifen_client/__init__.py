@@ -1,6 +1,6 @@
 """Async SIFEN client adapter (aiohttp, mutual TLS). Pure SOAP lives in ``sifenflow_common.sifen.soap``."""
 
-from sifenflow_common.sifen_client.client import SifenCall, SifenClient
+from sifenflow_common.sifen_client.client import SifenCall, SifenClient, SifenObserver
 from sifenflow_common.sifen_client.config import (
     DEFAULT_BASE_URLS,
     DEFAULT_CONTENT_TYPE,
@@ -37,6 +37,7 @@ __all__ = [
     "SifenClient",
     "SifenClientConfig",
     "SifenError",
+    "SifenObserver",
     "SifenPort",
     "SifenRejection",
     "SifenTransportError",

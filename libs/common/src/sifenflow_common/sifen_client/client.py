@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -29,6 +29,10 @@ from sifenflow_common.sifen_client.errors import (
 )
 
 T = TypeVar("T")
+# (operation, response code, seconds) of every call; the code is dCodRes (or the first message's
+# code), or the transport problem (timeout, connect, ...) when SIFEN gave no usable answer.
+SifenObserver = Callable[[str, str, float], None]
+NO_CODE = "sin_codigo"
 
 # Codes that are an answer about the thing asked for (a result), per operation; any other code in
 # the top-level dCodRes of these operations means the request itself was refused (MT v150 §3).
@@ -61,6 +65,15 @@ class SifenCall(Generic[T]):
     elapsed_seconds: float
 
 
+def response_code(result: object) -> str:
+    """The code a successful call answered with: dCodRes, or the first event's first message code."""
+    if isinstance(result, soap.RecepcionEventoResult):
+        first = result.results[0] if result.results else None
+        return first.messages[0].code if first is not None and first.messages else NO_CODE
+    code = getattr(result, "code", None)
+    return str(code) if code else NO_CODE
+
+
 class _DIdSequence:
     """Default ``dId`` values: increasing, seeded from the clock so restarts do not repeat them."""
 
@@ -80,8 +93,10 @@ class SifenClient:
         *,
         ssl_context: ssl.SSLContext | None = None,
         session: aiohttp.ClientSession | None = None,
+        observer: SifenObserver | None = None,
     ) -> None:
         self.config = config or SifenClientConfig()
+        self._observer = observer
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._session = session
         self._owns_session = session is None
@@ -160,6 +175,23 @@ class SifenClient:
     # ------------------------------------------------------------ transport
 
     async def _call(self, operation: Operation, request_xml: bytes, d_id: int) -> SifenCall[object]:
+        started = time.perf_counter()
+        try:
+            call = await self._exchange(operation, request_xml, d_id)
+        except SifenRejection as exc:
+            self._observe(operation, exc.code or NO_CODE, started)
+            raise
+        except SifenTransportError as exc:
+            self._observe(operation, exc.problem.value, started)
+            raise
+        self._observe(operation, response_code(call.result), started)
+        return call
+
+    def _observe(self, operation: Operation, code: str, started: float) -> None:
+        if self._observer is not None:
+            self._observer(operation.value, code, time.perf_counter() - started)
+
+    async def _exchange(self, operation: Operation, request_xml: bytes, d_id: int) -> SifenCall[object]:
         url = self.url(operation)
         context: dict[str, Any] = {"operation": operation.value, "url": url, "request_xml": request_xml}
         headers = {

@@ -12,6 +12,7 @@ class TcpProxy:
         self.target_port = target_port
         self.port = 0
         self.drops = 0
+        self.refusing = False  # True: new connections are closed at once (the target looks down)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -21,6 +22,9 @@ class TcpProxy:
         return self
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            client_w.transport.abort()
+            return
         try:
             upstream_r, upstream_w = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,11 @@ from sifenflow_common.tenants.repository import ApiKeyRepository, TenantExistsEr
 
 T = TypeVar("T")
 SIM_URL_DEFAULT = "http://127.0.0.1:8090"
+
+
+def _simulator_url() -> str:
+    """SIFEN URL of new ``simulado`` emisores: SIM_BASE_URL, as the gateway's admin API reads it."""
+    return os.environ.get("SIM_BASE_URL") or SIM_URL_DEFAULT
 
 
 def _fail(issues: list[ValidationIssue], code: int = 2) -> NoReturn:
@@ -98,7 +104,7 @@ def create_tenant(
         _fail(issues)
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any]:
-        tenant = await TenantRepository(pool, box, SIM_URL_DEFAULT).create(data)
+        tenant = await TenantRepository(pool, box, _simulator_url()).create(data)
         out = tenant.public_view()
         if api_key_role is not None:
             record, token = await ApiKeyRepository(pool).create(tenant.id, Role(api_key_role), "cli")
@@ -119,7 +125,7 @@ def show_tenant(ref: str) -> None:
     """Muestra una empresa (por slug o id) y sus claves, sin secretos."""
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any] | None:
-        tenant = await TenantRepository(pool, box, SIM_URL_DEFAULT).get_by_ref(ref)
+        tenant = await TenantRepository(pool, box, _simulator_url()).get_by_ref(ref)
         if tenant is None:
             return None
         keys = await ApiKeyRepository(pool).list_for_tenant(tenant.id)
@@ -143,7 +149,7 @@ def set_certificate(ref: str, certificate: Path, certificate_password: str | Non
     }
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any] | list[ValidationIssue] | None:
-        tenants = TenantRepository(pool, box, SIM_URL_DEFAULT)
+        tenants = TenantRepository(pool, box, _simulator_url())
         tenant = await tenants.get_by_ref(ref)
         if tenant is None:
             return None
@@ -206,7 +212,7 @@ def set_mail(
         _fail(issues)
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any] | None:
-        tenant = await TenantRepository(pool, box, SIM_URL_DEFAULT).get_by_ref(ref)
+        tenant = await TenantRepository(pool, box, _simulator_url()).get_by_ref(ref)
         if tenant is None:
             return None
         updated = await TenantMailRepository(pool, box).update(tenant.id, data)
@@ -233,7 +239,7 @@ def create_key(tenant_ref: str, role: str, label: str) -> None:
     """Crea una clave; el token se muestra una sola vez."""
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any] | None:
-        tenant = await TenantRepository(pool, box, SIM_URL_DEFAULT).get_by_ref(tenant_ref)
+        tenant = await TenantRepository(pool, box, _simulator_url()).get_by_ref(tenant_ref)
         if tenant is None:
             return None
         record, token = await ApiKeyRepository(pool).create(tenant.id, Role(role), label)

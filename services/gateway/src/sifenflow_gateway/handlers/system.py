@@ -17,6 +17,14 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers (the gateway reaches RabbitMQ only through the outbox)."""
+    check = request.app[DEPS].readiness
+    problems = await check() if check is not None else []
+    body = {"status": "not ready" if problems else "ready", "problems": problems}
+    return json_response(body, status=503 if problems else 200)
+
+
 async def tenant_test(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
     return json_response(
