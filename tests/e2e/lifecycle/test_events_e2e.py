@@ -390,7 +390,9 @@ async def test_transport_update_of_a_remision_is_accepted(lc: LifecycleE2E) -> N
 async def register_demo_puntos(session: aiohttp.ClientSession, lc: LifecycleE2E, puntos: list[str]) -> None:
     entry = dict(simulator_entry())
     entry["timbrados"] = [dict(t, establecimientos={"001": puntos}) for t in entry["timbrados"]]
-    async with session.post(f"{lc.stack.sim_url}/admin/contribuyentes", json=entry) as response:
+    async with session.post(
+        f"{lc.stack.sim_url}/admin/contribuyentes", json=entry, headers=lc.stack.sim_admin
+    ) as response:
         assert response.status == 201, await response.text()
 
 

@@ -43,9 +43,9 @@ async def running(settings: SimSettings) -> AsyncIterator[tuple[Simulator, Sifen
 async def test_documents_lotes_and_registry_survive_a_restart(tmp_path: Path) -> None:
     settings = SimSettings(data_dir=tmp_path, test_ca_dir=protocol_ca_dir())
     cdc, rde = build_rde(DocSpec(numero=1))
-    async with running(settings) as (_, client, base):
+    async with running(settings) as (sim, client, base):
         async with (
-            aiohttp.ClientSession() as session,
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {sim.admin_token}"}) as session,
             session.post(base + "/admin/contribuyentes", json=demo_contribuyente()) as r,
         ):
             assert r.status == 201

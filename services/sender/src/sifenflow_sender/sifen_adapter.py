@@ -49,9 +49,18 @@ class _Entry:
 
 
 class ClientSifenPort:
-    def __init__(self, tenants: TenantRepository, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        tenants: TenantRepository,
+        session: aiohttp.ClientSession,
+        *,
+        read_timeout_s: float = 45.0,
+        total_timeout_s: float = 90.0,
+    ) -> None:
         self._tenants = tenants
         self._session = session
+        self._read_timeout_s = read_timeout_s
+        self._total_timeout_s = total_timeout_s
         self._tls = TlsContextCache()
         self._clients: dict[UUID, _Entry] = {}
         self._lock = asyncio.Lock()
@@ -71,7 +80,11 @@ class ClientSifenPort:
                     raise SifenRefused("CERTIFICADO_FALTANTE", "El emisor no tiene certificado cargado")
                 cert = client_certificate_from_pkcs12(secrets.certificate_p12, secrets.certificate_password)
                 ssl_context = await asyncio.to_thread(self._tls.get, str(tenant_id), cert)
-            config = SifenClientConfig(base_url=tenant.sifen_base_url)
+            config = SifenClientConfig(
+                base_url=tenant.sifen_base_url,
+                read_timeout=self._read_timeout_s,
+                total_timeout=self._total_timeout_s,
+            )
             client = SifenClient(config, ssl_context=ssl_context, session=self._session)
             self._clients[tenant_id] = _Entry(client, time.monotonic() + _CLIENT_TTL_S)
             return client
