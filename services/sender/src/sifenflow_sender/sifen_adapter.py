@@ -24,6 +24,7 @@ from sifenflow_common.sifen_client import (
     TlsContextCache,
     client_certificate_from_pkcs12,
 )
+from sifenflow_common.tenants.model import Environment
 from sifenflow_common.tenants.repository import TenantRepository
 from sifenflow_sender.ports import (
     DeLookup,
@@ -84,6 +85,7 @@ class ClientSifenPort:
                 base_url=tenant.sifen_base_url,
                 read_timeout=self._read_timeout_s,
                 total_timeout=self._total_timeout_s,
+                requester_ruc=tenant.ruc if tenant.environment is Environment.SIMULADO else None,
             )
             client = SifenClient(config, ssl_context=ssl_context, session=self._session)
             self._clients[tenant_id] = _Entry(client, time.monotonic() + _CLIENT_TTL_S)

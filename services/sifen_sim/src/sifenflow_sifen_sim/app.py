@@ -24,6 +24,7 @@ from sifenflow_common.sifen.namespaces import SIFEN_NS
 from sifenflow_common.sifen.reference import wsdl_dir
 from sifenflow_common.sifen.soap import Operation, ResultMessage
 from sifenflow_common.sifen.test_ca import ensure_test_ca
+from sifenflow_common.sifen_client.config import REQUESTER_RUC_HEADER
 from sifenflow_sifen_sim.admin_token import ensure_admin_token
 from sifenflow_sifen_sim.clock import Clock
 from sifenflow_sifen_sim.events import EventProcessor, event_signature_verifier
@@ -251,13 +252,15 @@ SIMULATOR: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
 
 
 def _requester_ruc(request: web.Request) -> str | None:
+    """Who is calling: the RUC of the TLS client certificate (as SIFEN), or, over plain HTTP (the
+    simulated environment, where no certificate is presented), the emisor the client names in
+    ``X-Sifenflow-Ruc``. The header is never trusted over TLS. None: an anonymous caller."""
     transport = request.transport
-    if transport is None:
-        return None
-    ssl_object = transport.get_extra_info("ssl_object")
-    if ssl_object is None:
-        return None
-    return ruc_of_peer(ssl_object.getpeercert())
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is not None:
+        return ruc_of_peer(ssl_object.getpeercert())
+    named = request.headers.get(REQUESTER_RUC_HEADER, "").strip().split("-", 1)[0]
+    return named if re.fullmatch(r"[0-9]{1,8}[0-9A-D]?", named) else None
 
 
 async def _reset_connection(request: web.Request) -> web.Response:
