@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import secrets
 import statistics
 import sys
 import tempfile
@@ -27,11 +28,13 @@ from sifenflow_common.sifen_client import SifenClient, SifenClientConfig
 from sifenflow_common.testing.ports import free_port
 
 
-def _run_simulator(port: int, data_dir: str, ca_dir: str) -> None:
+def _run_simulator(port: int, data_dir: str, ca_dir: str, admin_token: str) -> None:
     from sifenflow_sifen_sim.server import serve
     from sifenflow_sifen_sim.settings import SimSettings
 
-    settings = SimSettings(port=port, data_dir=Path(data_dir), test_ca_dir=Path(ca_dir), lote_workers=1)
+    settings = SimSettings(
+        port=port, data_dir=Path(data_dir), test_ca_dir=Path(ca_dir), lote_workers=1, admin_token=admin_token
+    )
     asyncio.run(serve(settings))
 
 
@@ -66,13 +69,14 @@ async def main(lotes: int, concurrency: int) -> None:
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="sifenflow-bench-sim-")
     ctx = multiprocessing.get_context("spawn")
-    process = ctx.Process(target=_run_simulator, args=(port, data_dir, str(protocol_ca_dir())))
+    admin = {"Authorization": f"Bearer {(token := secrets.token_urlsafe(16))}"}
+    process = ctx.Process(target=_run_simulator, args=(port, data_dir, str(protocol_ca_dir()), token))
     process.start()
     base = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(base)
         async with (
-            aiohttp.ClientSession() as session,
+            aiohttp.ClientSession(headers=admin) as session,
             session.post(base + "/admin/contribuyentes", json=demo_contribuyente()) as r,
         ):
             assert r.status == 201, await r.text()
@@ -106,7 +110,7 @@ async def main(lotes: int, concurrency: int) -> None:
                 f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, "
                 f"mean {statistics.mean(latencies) * 1000:.1f} ms"
             )
-            async with session.post(base + "/admin/lotes/drain") as r:
+            async with session.post(base + "/admin/lotes/drain", headers=admin) as r:
                 assert r.status == 200
             processed = time.perf_counter() - t_start
             approved = 0

@@ -33,10 +33,15 @@ class RunningSim:
         self.clients.append(client)
         return client
 
-    async def admin(self, method: str, path: str, json: Any = None) -> tuple[int, Any]:
+    async def admin(
+        self, method: str, path: str, json: Any = None, *, token: str | None = None
+    ) -> tuple[int, Any]:
+        """An admin call with the simulator's token (or ``token``: "" sends none)."""
+        token = self.sim.admin_token if token is None else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         connector = aiohttp.TCPConnector(ssl=False)
         async with (
-            aiohttp.ClientSession(connector=connector) as session,
+            aiohttp.ClientSession(connector=connector, headers=headers) as session,
             session.request(method, self.base_url + path, json=json) as response,
         ):
             return response.status, await response.json()

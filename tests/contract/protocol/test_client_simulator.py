@@ -10,6 +10,7 @@ import base64
 import io
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from sifenflow_common.sifen.namespaces import DSIG_NS, SIFEN_NS
 from sifenflow_common.sifen.qr import add_qr
 from sifenflow_common.sifen.soap import Operation
 from sifenflow_common.sifen_client import SifenPort, SifenRejection
+from sifenflow_sifen_sim.admin_token import ensure_admin_token
 from sifenflow_sifen_sim.settings import SimSettings
 from tests.contract.protocol.conftest import StartSim, eventually
 from tests.protocol_fixtures import (
@@ -464,13 +466,34 @@ async def test_admin_registry_validates_and_persists(start_sim: StartSim) -> Non
 
 async def test_admin_token_guards_admin_api(start_sim: StartSim) -> None:
     running = await start_sim(SimSettings(admin_token="t0k3n"))
-    status, body = await running.admin("GET", "/admin/faults")
-    assert status == 401 and body["code"] == "NO_AUTORIZADO"
+    for wrong in ("", "t0k3", "t0k3n0"):
+        status, body = await running.admin("GET", "/admin/faults", token=wrong)
+        assert status == 401 and body["code"] == "NO_AUTORIZADO"
+    status, _ = await running.admin("PUT", "/admin/faults", {"rules": []}, token="")
+    assert status == 401
     async with (
         aiohttp.ClientSession(headers={"Authorization": "Bearer t0k3n"}) as session,
         session.get(running.base_url + "/admin/faults") as response,
     ):
         assert response.status == 200
+    status, _ = await running.admin("GET", "/admin/health", token="")
+    assert status == 200  # liveness only, nothing to guard
+
+
+async def test_admin_api_requires_a_token_even_when_none_was_configured(
+    start_sim: StartSim, tmp_path: Path
+) -> None:
+    """Without --admin-token the simulator makes one (kept in its data directory, mode 0600)."""
+    running = await start_sim(SimSettings(data_dir=tmp_path / "sim"))
+    for path in ("/admin/faults", "/admin/contribuyentes", "/admin/clock", f"/admin/documents/{'0' * 44}"):
+        status, body = await running.admin("GET", path, token="")
+        assert status == 401 and body["code"] == "NO_AUTORIZADO", path
+    token_file = tmp_path / "sim" / "admin_token"
+    assert token_file.read_text().strip() == running.sim.admin_token
+    assert token_file.stat().st_mode & 0o077 == 0
+    status, _ = await running.admin("GET", "/admin/faults")
+    assert status == 200
+    assert ensure_admin_token(tmp_path / "sim") == running.sim.admin_token  # the next run's
 
 
 async def test_soap12_content_type_is_accepted(start_sim: StartSim) -> None:
@@ -536,7 +559,7 @@ async def test_cancel_signed_by_another_taxpayer_is_4006(start_sim: StartSim) ->
 async def test_admin_rejects_bad_json_with_a_code(start_sim: StartSim) -> None:
     running = await start_sim()
     async with (
-        aiohttp.ClientSession() as session,
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {running.sim.admin_token}"}) as session,
         session.post(running.base_url + "/admin/contribuyentes", data=b"{no es json") as response,
     ):
         body = await response.json()

@@ -159,6 +159,11 @@ async def test_mutual_tls_with_tenant_certificate(start_sim: StartSim, pki: dict
     with pytest.raises(SifenRejection) as hidden:
         await other.consulta_de(cdc)
     assert hidden.value.code == "0421"
+    # over TLS the certificate says who calls: a header naming the emisor changes nothing
+    posing = running.client(ssl_context=_context(pki, "other_tenant"), requester_ruc=DEMO_RUC)
+    with pytest.raises(SifenRejection) as still_hidden:
+        await posing.consulta_de(cdc)
+    assert still_hidden.value.code == "0421"
     assert (await client.consulta_lote(lote.lote_number)).result.code in {"0361", "0362"}
 
 

@@ -48,7 +48,9 @@ async def add_receptor(stack: Stack, session: aiohttp.ClientSession) -> None:
     body["certificate"] = base64.b64encode(p12).decode("ascii")
     entry = dict(simulator_entry(), ruc=RECEPTOR_RUC, razon_social="Receptor de prueba SA")
     entry["timbrados"] = [dict(t, establecimientos=SIM_PUNTOS) for t in entry["timbrados"]]
-    async with session.post(f"{stack.sim_url}/admin/contribuyentes", json=entry) as response:
+    async with session.post(
+        f"{stack.sim_url}/admin/contribuyentes", json=entry, headers=stack.sim_admin
+    ) as response:
         assert response.status == 201, await response.text()
     async with session.post(f"{stack.url}/admin/tenants", json=body, headers=admin) as r:
         assert r.status == 201, await r.text()

@@ -310,6 +310,24 @@ async def test_a_numbering_gap_is_detected_and_voided_in_one_call(lc: LifecycleE
         assert status == 409 and refused["code"] == "RANGO_NO_ES_HUECO", refused
 
 
+async def test_a_company_reads_through_dte_cdc_only_the_dtes_it_is_party_to(lc: LifecycleE2E) -> None:
+    """Simulated mode: the gateway names the calling company to the simulator, which answers as
+    SIFEN for a RUC not party to the document (0421, no XML) — another company's signed XML is not
+    readable through the consulta."""
+    async with aiohttp.ClientSession() as session:
+        to_consumer = await approved_invoice(session, lc)
+        addressed = await approved_invoice(session, lc, **to_receptor())
+
+        status, hidden = await post(session, lc, "receptor", f"/dte/cdc/{to_consumer}", {})
+        assert status == 200, hidden
+        assert hidden["result"]["respuesta_codigo"] == "0421" and "xml" not in hidden["result"], hidden
+        status, visible = await post(session, lc, "receptor", f"/dte/cdc/{addressed}", {})
+        assert status == 200 and visible["result"]["respuesta_codigo"] == "0422", visible
+        assert addressed in visible["result"]["xml"]
+        status, own = await post(session, lc, DEMO_SLUG, f"/dte/cdc/{to_consumer}", {})
+        assert status == 200 and own["result"]["respuesta_codigo"] == "0422", own
+
+
 async def test_sender_finds_its_own_registered_event_through_consulta_de(lc: LifecycleE2E) -> None:
     """The reconciliation behind a duplicate answer (4003): siConsDE lists the event by rEve Id."""
     async with aiohttp.ClientSession() as session:
@@ -390,7 +408,9 @@ async def test_transport_update_of_a_remision_is_accepted(lc: LifecycleE2E) -> N
 async def register_demo_puntos(session: aiohttp.ClientSession, lc: LifecycleE2E, puntos: list[str]) -> None:
     entry = dict(simulator_entry())
     entry["timbrados"] = [dict(t, establecimientos={"001": puntos}) for t in entry["timbrados"]]
-    async with session.post(f"{lc.stack.sim_url}/admin/contribuyentes", json=entry) as response:
+    async with session.post(
+        f"{lc.stack.sim_url}/admin/contribuyentes", json=entry, headers=lc.stack.sim_admin
+    ) as response:
         assert response.status == 201, await response.text()
 
 

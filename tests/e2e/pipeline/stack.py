@@ -45,7 +45,13 @@ WORKERS = ("store", "builder", "signer", "sender")
 SUBSCRIPTIONS = {
     "builder": ("document.requested",),
     "signer": ("document.built", "sifen_event.requested"),
-    "sender": ("document.signed", "lote.submission_started", "lote.poll", "sifen_event.signed"),
+    "sender": (
+        "document.signed",
+        "lote.submission_started",
+        "lote.poll",
+        "lote.reconcile",
+        "sifen_event.signed",
+    ),
 }
 RETRY = RetryPolicy(max_attempts=5, base_delay_ms=200, backoff=4.0)
 SIM_PUNTOS = {"001": ["001"]}  # the simulator knows punto 001 only: punto 002 is rejected (1106)
@@ -76,6 +82,11 @@ class Stack:
     prefix: str = ""  # processes shape: the run's bus prefix
     urls: list[str] = field(default_factory=list)  # processes shape: every gateway replica
     replicas: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)  # service → copies
+    sim_admin_token: str = ""  # the simulator's admin API always requires it
+
+    @property
+    def sim_admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.sim_admin_token}"}
 
 
 # The benchmark posts thousands of documents with one key: lift the per-key rate limit.
@@ -119,8 +130,10 @@ async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo
     admin = {"Authorization": f"Bearer {stack.master_key}"}
     entry = dict(simulator_entry())
     entry["timbrados"] = [dict(t, establecimientos=SIM_PUNTOS) for t in entry["timbrados"]]
-    async with session.post(f"{stack.sim_url}/admin/contribuyentes", json=entry) as response:
-        assert response.status == 201, await response.text()
+    async with session.post(
+        f"{stack.sim_url}/admin/contribuyentes", json=entry, headers=stack.sim_admin
+    ) as r:
+        assert r.status == 201, await r.text()
     ca = ensure_test_ca(stack.ca_dir)
     slugs = ["otra"] if not create_demo else [DEMO_SLUG, "otra"]
     for slug in slugs:
@@ -186,6 +199,7 @@ async def processes_stack(
         ca_dir=tmp / "test-ca",
         logs=tmp / "logs",
         urls=[f"http://127.0.0.1:{port}" for port in gateway_ports],
+        sim_admin_token=secrets.token_urlsafe(24),
     )
     stack.logs.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
     env = {
@@ -208,7 +222,10 @@ async def processes_stack(
         "SENDER_FIRST_POLL_S": "0.5",
         "SENDER_POLL_BACKOFF": "1.5",
         "SENDER_POLL_MAX_S": "5",
-        "SENDER_RESEND_DELAY_S": "1",
+        # give up on an answer after 10 s and reconcile 12 s later, as SimulatorSenderSettings
+        "SENDER_SIFEN_READ_TIMEOUT_S": "10",
+        "SENDER_RECONCILE_PAUSE_S": "12",
+        "SIFEN_SIM_ADMIN_TOKEN": stack.sim_admin_token,
         **(BENCH_ENV if bench else {}),
         **(extra_env or {}),
     }
@@ -298,6 +315,7 @@ async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[S
         api_key = await eventually(banner_key, 90, 0.2)
         stack.tenants[DEMO_SLUG] = Tenant(DEMO_SLUG, api_key)
         stack.master_key = (data_dir / "master_key").read_text().strip()
+        stack.sim_admin_token = (data_dir / "sim" / "admin_token").read_text().strip()
         async with aiohttp.ClientSession() as session:
             await provision(stack, session, create_demo=False)
         yield stack

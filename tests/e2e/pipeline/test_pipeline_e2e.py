@@ -297,7 +297,9 @@ async def test_lote_not_queued_and_lost_connection_are_reconciled_then_approved(
         ]
     }
     async with aiohttp.ClientSession() as session:
-        async with session.put(f"{stack.sim_url}/admin/faults", json=faults) as response:
+        async with session.put(
+            f"{stack.sim_url}/admin/faults", json=faults, headers=stack.sim_admin
+        ) as response:
             assert response.status == 200, await response.text()
         try:
             docs = [demo_invoice() for _ in range(5)]
@@ -310,9 +312,9 @@ async def test_lote_not_queued_and_lost_connection_are_reconciled_then_approved(
                 assert [found[c]["estado"] for c in cdcs] == ["Aprobado"] * 5, found
 
             await eventually(approved, timeout=60, interval=0.5)
-            async with session.get(f"{stack.sim_url}/admin/faults") as response:
+            async with session.get(f"{stack.sim_url}/admin/faults", headers=stack.sim_admin) as response:
                 rules = (await response.json())["rules"]
             assert [r["count"] for r in rules] == [0, 0], rules  # both faults did fire
         finally:
-            async with session.delete(f"{stack.sim_url}/admin/faults") as response:
+            async with session.delete(f"{stack.sim_url}/admin/faults", headers=stack.sim_admin) as response:
                 assert response.status in (200, 204)

@@ -230,6 +230,15 @@ async def test_subscription_rules_and_delete(lc_stack: LifecycleStack) -> None:
         headers=bearer(token),
     )
     assert bad.status == 400 and (await bad.json())["code"] == "WEBHOOK_URL_INVALIDA"
+    for malformed in ("http://[::1/h", "http://[v1.x]:80/h", "http://x:99999/h", "http://a b.example/h"):
+        refused = await lc_stack.client.post(
+            f"/{tenant.slug}/webhooks", json={"url": malformed, "eventos": ["document.approved"]},
+            headers=bearer(token),
+        )  # fmt: skip
+        body = await refused.json()
+        assert refused.status == 400, (malformed, body)
+        assert body["code"] in ("WEBHOOK_URL_INVALIDA", "WEBHOOK_URL_NO_RESUELVE"), body
+        assert body["errores"][0]["path"] == "url" and body["error"].startswith(("La URL", "Puerto", "No se"))
     unknown = await lc_stack.client.post(
         f"/{tenant.slug}/webhooks",
         json={"url": "http://127.0.0.1:9/h", "eventos": ["de.x"]},

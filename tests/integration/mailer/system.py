@@ -37,7 +37,7 @@ DB_PREFIX = "sifenflow_mail_"
 SUBSCRIPTIONS = {
     "builder": ("document.requested",),
     "signer": ("document.built",),
-    "sender": ("document.signed", "lote.submission_started", "lote.poll"),
+    "sender": ("document.signed", "lote.submission_started", "lote.poll", "lote.reconcile"),
     "kude": ("document.approved",),
     "mailer": ("document.approved", "kude.email_requested", "document.cancelled"),
     "notifier": (),

@@ -43,9 +43,9 @@ async def running(settings: SimSettings) -> AsyncIterator[tuple[Simulator, Sifen
 async def test_documents_lotes_and_registry_survive_a_restart(tmp_path: Path) -> None:
     settings = SimSettings(data_dir=tmp_path, test_ca_dir=protocol_ca_dir())
     cdc, rde = build_rde(DocSpec(numero=1))
-    async with running(settings) as (_, client, base):
+    async with running(settings) as (sim, client, base):
         async with (
-            aiohttp.ClientSession() as session,
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {sim.admin_token}"}) as session,
             session.post(base + "/admin/contribuyentes", json=demo_contribuyente()) as r,
         ):
             assert r.status == 201
@@ -120,9 +120,17 @@ async def test_sifenflow_sim_command_serves_the_six_paths(tmp_path: Path) -> Non
             assert (await client.recepcion_de(rde)).result.approved
             assert (await client.consulta_de(cdc)).result.found
             assert (await client.consulta_lote(1)).result.code == "0360"
+        # no --admin-token: the command made one in its data directory; the admin API needs it
+        token = (tmp_path / "data" / "admin_token").read_text().strip()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base + "/admin/faults") as r:
+                assert r.status == 401
+            async with session.get(base + "/admin/faults", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 200
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(10)
+    assert b"admin_token" in (process.stdout.read() if process.stdout else b"")  # it says where
     assert (tmp_path / "data" / "sim.sqlite3").is_file()
 
 

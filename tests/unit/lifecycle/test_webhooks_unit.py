@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import random
 import uuid
@@ -21,7 +22,7 @@ from sifenflow_common.webhooks.model import NewDelivery, Subscription
 from sifenflow_common.webhooks.schedule import next_attempt, retry_delay_s
 from sifenflow_common.webhooks.settings import WebhookSettings
 from sifenflow_common.webhooks.signature import header_value, parse_header, verify
-from sifenflow_common.webhooks.urls import UrlRefused, check_url
+from sifenflow_common.webhooks.urls import UrlRefused, check_url, embedded_ipv4, is_public
 from sifenflow_notifier.handlers import on_lifecycle_event
 
 pytestmark = pytest.mark.unit
@@ -60,6 +61,18 @@ def test_verify_checks_secret_body_and_tolerance() -> None:
         "http://[::1]/h",
         "http://0.0.0.0/h",
         "http://[::ffff:127.0.0.1]/h",
+        "http://[::ffff:7f00:1]/h",  # mapped, hexadecimal
+        "http://[::7f00:1]/h",  # compatible ::/96
+        "http://[::10.0.0.1]/h",
+        "http://[64:ff9b::7f00:1]/h",  # NAT64
+        "http://[64:ff9b::a9fe:a9fe]/h",  # NAT64 of 169.254.169.254
+        "http://[64:ff9b:1::808:808]/h",  # NAT64 local-use prefix: never public
+        "http://[2002:7f00:1::]/h",  # 6to4 of 127.0.0.1
+        "http://[2002:c0a8:1::1]/h",  # 6to4 of 192.168.0.1
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/h",  # Teredo, client 127.0.0.1
+        "http://[ff02::1]/h",
+        "http://2130706433/h",  # 127.0.0.1 as one integer
+        "http://127.1/h",
     ],
 )
 async def test_private_and_loopback_targets_are_refused(url: str) -> None:
@@ -69,9 +82,42 @@ async def test_private_and_loopback_targets_are_refused(url: str) -> None:
     await check_url(url, allow_private=True)  # the setting allows them (tests, on-premise)
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:127.0.0.1",
+        "::7f00:1",
+        "64:ff9b::7f00:1",
+        "2002:7f00:1::",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",
+    ],
+)
+def test_ipv6_forms_carrying_ipv4_are_judged_by_their_ipv4_address(address: str) -> None:
+    assert [str(a) for a in embedded_ipv4(ipaddress.IPv6Address(address))][-1] == "127.0.0.1"
+    assert not is_public(address)
+
+
+def test_public_forms_carrying_a_public_ipv4_are_public() -> None:
+    public = ("8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8")
+    for address in public:
+        assert is_public(address), address
+
+
+async def test_every_resolved_address_is_checked() -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["8.8.8.8", "127.0.0.1"]  # a public answer first, a loopback one second
+
+    with pytest.raises(UrlRefused) as err:
+        await check_url("https://hooks.example.com/x", allow_private=False, resolver=resolver)
+    assert err.value.code == "WEBHOOK_URL_PRIVADA"
+
+
 async def test_public_literal_address_is_accepted_and_bad_urls_refused() -> None:
     await check_url("https://8.8.8.8/hook", allow_private=False)
-    for bad in ("ftp://8.8.8.8/", "http:///x", "https://user:pw@8.8.8.8/", "https://8.8.8.8:99999/"):
+    await check_url("https://[64:ff9b::808:808]/hook", allow_private=False)
+    malformed = ("http://[::1/x", "http://[v1.x]/", "http://a b.com/", "http://a\x00b.com/", "http://x:-1/")
+    invalid = ("ftp://8.8.8.8/", "http:///x", "https://user:pw@8.8.8.8/", "https://8.8.8.8:99999/")
+    for bad in (*invalid, *malformed):
         with pytest.raises(UrlRefused) as err:
             await check_url(bad, allow_private=False)
         assert err.value.code == "WEBHOOK_URL_INVALIDA"

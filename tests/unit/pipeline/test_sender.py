@@ -8,6 +8,8 @@ never resend a CDC whose first outcome is unknown without asking siConsDE first.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from uuid import UUID
 
 import pytest
 
@@ -15,13 +17,24 @@ from sifenflow_common.artifacts import InMemoryArtifactStore
 from sifenflow_common.eventstore.memory import InMemoryEventStore
 from sifenflow_common.eventstore.ports import RecordedEvent
 from sifenflow_common.messages.envelope import Envelope, lote_stream
+from sifenflow_sender.config import SenderSettings, SimulatorSenderSettings
 from sifenflow_sender.handlers import (
     SenderState,
     on_document_signed,
     on_lote_submission_started,
     on_poll_lote,
+    on_reconcile_lote,
 )
-from sifenflow_sender.ports import DeOutcome, Exchange, LotePoll, SenderConfig, SenderDeps, SyncReply
+from sifenflow_sender.ports import (
+    DeLookup,
+    DeOutcome,
+    Exchange,
+    LotePoll,
+    LoteReceipt,
+    SenderConfig,
+    SenderDeps,
+    SyncReply,
+)
 from tests.unit.pipeline.fakes import (
     FakeClock,
     FakeSifen,
@@ -88,6 +101,7 @@ async def test_sync_unknown_outcome_asks_consulta_de_before_resending() -> None:
 
     assert len(sifen.sent_de) == 1, "the CDC must not be sent twice"
     assert sifen.lookups == [cdc_for(2)]
+    assert isinstance(deps.clock, FakeClock) and deps.clock.slept == [deps.config.reconcile_pause_s]
     assert signed.stream is not None
     assert types_in(store, signed.stream)[-1] == "document.approved"
     assert store.streams[signed.stream][-1].envelope.payload["sifen_code"] == "0422"
@@ -107,6 +121,65 @@ async def test_sync_unknown_outcome_resends_only_when_sifen_does_not_have_it() -
     assert signed.stream is not None
     assert types_in(store, signed.stream).count("document.submission_started") == 1
     assert types_in(store, signed.stream)[-1] == "document.approved"
+
+
+class LateSifen(FakeSifen):
+    """SIFEN that keeps working on a request after the client gave up on it: the request is lost
+    (timeout), and what it carried is approved ``processing_s`` of clock time later."""
+
+    def __init__(self, clock: FakeClock, processing_s: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.processing_s = processing_s
+        self.pending: dict[str, float] = {}  # cdc -> clock time when SIFEN approves it
+        self.received: list[str] = []  # every CDC SIFEN received, once per reception
+
+    def _late(self, cdcs: list[str]) -> None:
+        self.received += cdcs
+        for cdc in cdcs:
+            self.pending.setdefault(cdc, sum(self.clock.slept) + self.processing_s)
+        raise unavailable()
+
+    async def send_de(self, tenant_id: UUID, signed_xml: bytes) -> SyncReply:
+        if not self.received:
+            self.sent_de.append(signed_xml)
+            self._late([_cdcs(signed_xml)])
+        self.received.append(_cdcs(signed_xml))
+        return await super().send_de(tenant_id, signed_xml)
+
+    async def send_lote(self, tenant_id: UUID, signed_xmls: Sequence[bytes]) -> LoteReceipt:
+        if not self.received:
+            self.sent_lotes.append(list(signed_xmls))
+            self._late([_cdcs(x) for x in signed_xmls])
+        self.received += [_cdcs(x) for x in signed_xmls]
+        return await super().send_lote(tenant_id, signed_xmls)
+
+    async def lookup_de(self, tenant_id: UUID, cdc: str) -> DeLookup:
+        if cdc in self.pending and sum(self.clock.slept) >= self.pending[cdc]:
+            self.approved[cdc] = "77"
+        return await super().lookup_de(tenant_id, cdc)
+
+
+def late_deps(processing_s: float) -> tuple[SenderDeps, LateSifen]:
+    clock = FakeClock()
+    sifen = LateSifen(clock, processing_s)
+    config = SenderConfig(lote_max_wait_s=0.05, sifen_read_timeout_s=45, reconcile_pause_s=60)
+    return SenderDeps(InMemoryEventStore(), InMemoryArtifactStore(), sifen, clock, config), sifen
+
+
+async def test_sync_answer_later_than_the_timeout_is_found_after_the_pause_not_sent_again() -> None:
+    """SIFEN approves the first siRecepDE 50 s after the client gave up (read timeout 45 s): the
+    retry waits 60 s before siConsDE, finds it, and never sends the CDC a second time."""
+    deps, sifen = late_deps(processing_s=50)
+    store, artifacts, _ = mem(deps)
+    signed = await seed_signed(store, artifacts, 4, sync=True)
+
+    with pytest.raises(Exception, match="timeout"):
+        await on_document_signed(signed, deps, SenderState())
+    await on_document_signed(signed, deps, SenderState())  # the bus redelivers
+
+    assert sifen.received == [cdc_for(4)]
+    assert signed.stream is not None and types_in(store, signed.stream)[-1] == "document.approved"
 
 
 async def test_sync_rejection_keeps_code_and_message() -> None:
@@ -330,28 +403,83 @@ async def test_submission_in_the_process_that_recorded_the_lote_reuses_its_signe
     assert sorted(_cdcs(x) for x in sifen.sent_lotes[0]) == sorted(cdc_for(n) for n in range(3))
 
 
-async def test_redelivered_submission_reconciles_by_consulta_de_and_never_resends_a_known_cdc() -> None:
+async def test_lote_without_answer_waits_in_outcome_unknown_then_reconciles_and_resends_only_the_rest() -> (
+    None
+):
     deps = make_deps()
     store, _, sifen = mem(deps)
     started = await _one_lote(deps, 4)
     sifen.lote_answers.append(unavailable())
 
-    with pytest.raises(Exception, match="timeout"):
-        await on_lote_submission_started(started, deps)
+    await on_lote_submission_started(started, deps)  # the answer is lost: no exception, no resend
+
+    lote = lote_stream(started.payload["lote_id"])
+    assert types_in(store, lote) == ["lote.submission_started", "lote.outcome_unknown"]
+    [reconcile] = store.take_outbox()[1:]
+    assert reconcile.type == "lote.reconcile" and reconcile.kind == "command"
+    assert len(sifen.sent_lotes) == 1 and sifen.lookups == []
+    await on_lote_submission_started(started, deps)  # a redelivery while in that state: nothing
+    assert len(sifen.sent_lotes) == 1 and store.take_outbox() == []
+
     # The lost request did reach SIFEN: two of the four were processed and approved.
     sifen.approved[cdc_for(0)] = "10"
     sifen.approved[cdc_for(2)] = "12"
-    await on_lote_submission_started(started, deps)
+    await on_reconcile_lote(reconcile, deps)
 
-    assert len(sifen.sent_lotes) == 1, "no resend before asking"
+    assert isinstance(deps.clock, FakeClock) and deps.clock.slept == [deps.config.reconcile_pause_s]
     assert sorted(sifen.lookups) == sorted(cdc_for(n) for n in range(4))
     out = store.take_outbox()
     assert sorted(e.payload["cdc"] for e in out if e.type == "document.approved") == [cdc_for(0), cdc_for(2)]
     [resend] = [e for e in out if e.type == "lote.submission_started"]
     assert sorted(d["cdc"] for d in resend.payload["documents"]) == [cdc_for(1), cdc_for(3)]
+    assert types_in(store, lote)[-1] == "lote.polled"
 
+    await on_reconcile_lote(reconcile, deps)  # redelivered: the lote is settled, nothing more
+    assert store.take_outbox() == [] and len(sifen.lookups) == 4
     await on_lote_submission_started(resend, deps)
     assert [_cdcs(x) for x in sifen.sent_lotes[1]] == [cdc_for(1), cdc_for(3)]
+
+
+async def test_lote_sifen_approves_after_the_timeout_is_never_sent_twice() -> None:
+    """SIFEN approves the lote 50 s after the client gave up (read timeout 45 s): the per-CDC query
+    comes only after the 60 s pause, finds every CDC, and nothing is resent."""
+    deps, sifen = late_deps(processing_s=50)
+    store, _, _ = mem(deps)
+    started = await _one_lote(deps, 3)
+
+    await on_lote_submission_started(started, deps)
+    [reconcile] = [e for e in store.take_outbox() if e.type == "lote.reconcile"]
+    await on_reconcile_lote(reconcile, deps)
+
+    assert sorted(sifen.received) == sorted(cdc_for(n) for n in range(3)), "each CDC received once"
+    out = store.take_outbox()
+    assert sorted(e.payload["cdc"] for e in out if e.type == "document.approved") == [
+        cdc_for(n) for n in range(3)
+    ]
+    assert [e for e in out if e.type == "lote.submission_started"] == []
+
+
+async def test_a_retried_submission_whose_first_attempt_may_have_reached_sifen_is_not_resent() -> None:
+    deps = make_deps()
+    store, _, sifen = mem(deps)
+    started = await _one_lote(deps, 2)
+    async with store.transaction() as tx:  # the first attempt claimed, then the process died
+        await tx.claim("sender.submit", started.message_id)
+
+    await on_lote_submission_started(started, deps)
+
+    assert sifen.sent_lotes == [] and sifen.lookups == []
+    assert types_in(store, lote_stream(started.payload["lote_id"]))[-1] == "lote.outcome_unknown"
+    assert [e.type for e in store.take_outbox()] == ["lote.outcome_unknown", "lote.reconcile"]
+
+
+def test_the_reconcile_pause_must_be_longer_than_the_read_timeout() -> None:
+    with pytest.raises(ValueError, match="read timeout"):
+        SenderConfig(sifen_read_timeout_s=45, reconcile_pause_s=10)
+    with pytest.raises(ValueError, match="read timeout"):
+        SenderSettings(sifen_read_timeout_s=5, reconcile_pause_s=5).sender_config()
+    simulator = SimulatorSenderSettings().sender_config()
+    assert simulator.reconcile_pause_s > simulator.sifen_read_timeout_s
 
 
 async def test_lote_not_queued_0301_is_reconciled_then_resent() -> None:
@@ -361,13 +489,15 @@ async def test_lote_not_queued_0301_is_reconciled_then_resent() -> None:
     sifen.lote_answers.append(refused("0301", "Lote no encolado para procesamiento"))
 
     await on_lote_submission_started(started, deps)
+    [reconcile] = [e for e in store.take_outbox() if e.type == "lote.reconcile"]
+    await on_reconcile_lote(reconcile, deps)
 
     lote = lote_stream(started.payload["lote_id"])
     assert types_in(store, lote) == ["lote.submission_started", "lote.submitted", "lote.polled"]
     assert store.streams[lote][1].envelope.payload["sifen_code"] == "0301"
     [resend] = [e for e in store.take_outbox() if e.type == "lote.submission_started"]
     assert len(resend.payload["documents"]) == 2
-    assert isinstance(deps.clock, FakeClock) and deps.clock.slept == [deps.config.resend_delay_s]
+    assert isinstance(deps.clock, FakeClock) and deps.clock.slept == [deps.config.reconcile_pause_s]
 
 
 async def test_duplicate_cdc_in_a_resent_lote_is_approved_when_sifen_holds_the_first_submission() -> None:
@@ -403,6 +533,9 @@ async def test_unknown_lote_0360_falls_back_to_consulta_per_cdc() -> None:
     sifen.approved[cdc_for(1)] = "2"
 
     await on_poll_lote(poll, deps)
+    [reconcile] = [e for e in store.take_outbox() if e.type == "lote.reconcile"]
+    assert reconcile.payload["reason"] == "0360"
+    await on_reconcile_lote(reconcile, deps)
 
     assert sorted(e.payload["cdc"] for e in store.take_outbox() if e.type == "document.approved") == [
         cdc_for(0),

@@ -19,6 +19,7 @@ from sifenflow_common.sifen_client import (
     TlsContextCache,
     client_certificate_from_pkcs12,
 )
+from sifenflow_common.tenants.model import Environment
 from sifenflow_common.tenants.repository import TenantRepository
 
 
@@ -73,7 +74,11 @@ class SifenConsultas:
                 cert = client_certificate_from_pkcs12(secrets.certificate_p12, secrets.certificate_password)
                 ssl_context = await asyncio.to_thread(self._tls.get, str(tenant_id), cert)
             client = SifenClient(
-                SifenClientConfig(base_url=tenant.sifen_base_url),
+                SifenClientConfig(
+                    base_url=tenant.sifen_base_url,
+                    # the simulator answers as SIFEN for this emisor: 0421 for another's DTE
+                    requester_ruc=tenant.ruc if tenant.environment is Environment.SIMULADO else None,
+                ),
                 ssl_context=ssl_context,
                 session=self._session,
             )

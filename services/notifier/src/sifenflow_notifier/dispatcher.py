@@ -15,7 +15,7 @@ from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.webhooks.model import AttemptResult, ClaimedDelivery
 from sifenflow_common.webhooks.schedule import next_attempt
 from sifenflow_common.webhooks.settings import WebhookSettings
-from sifenflow_common.webhooks.urls import UrlRefused, check_url
+from sifenflow_common.webhooks.urls import UrlRefused, check_literal
 from sifenflow_notifier.ports import DeliveryStore
 from sifenflow_notifier.webhooks import post
 
@@ -47,7 +47,8 @@ class Dispatcher:
         if not delivery.subscription_active:
             return AttemptResult(None, "suscripción eliminada", 0)
         try:
-            await check_url(delivery.url, allow_private=self.settings.allow_private_urls)
+            # a host name is resolved and checked by the session's own resolver (CheckedResolver)
+            check_literal(delivery.url, allow_private=self.settings.allow_private_urls)
             secret = self.store.open_secret(delivery.subscription_id, delivery.secret_sealed)
         except UrlRefused as exc:
             return AttemptResult(None, exc.message, 0)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.messages.envelope import Envelope
 from sifenflow_common.runtime.direct import subscribe
@@ -17,6 +15,7 @@ from sifenflow_common.webhooks.settings import WebhookSettings
 from sifenflow_notifier.dispatcher import Dispatcher
 from sifenflow_notifier.expiry import daily_check
 from sifenflow_notifier.handlers import SOURCE_TYPES, on_lifecycle_event
+from sifenflow_notifier.resolver import webhook_session
 
 SERVICE = "notifier"
 
@@ -31,7 +30,7 @@ async def build(
     repository = WebhookRepository(
         deps.pool, SecretBox([settings.master_key.get_secret_value()]), max_age_s=config.max_age_s
     )
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.concurrency))
+    session = webhook_session(allow_private=config.allow_private_urls, concurrency=config.concurrency)
     outcomes = deps.metrics.webhook_deliveries
 
     def count(outcome: str) -> None:

@@ -1,8 +1,10 @@
 """Sender settings from the environment (``SENDER_*``), read once at startup.
 
 Defaults follow sifen-protocol.md §2.3 for the real SIFEN: first siResultLoteDE ~10 s after 0300
-(or dTpoProces), then back off ×2 up to a few minutes. ``SimulatorSenderSettings`` polls much
-sooner, for the bundled simulator (``sifenflow run``, tests, benchmarks).
+(or dTpoProces), then back off ×2 up to a few minutes; the SIFEN client gives up after the peers'
+45 s read timeout, and a lote whose outcome is unknown is asked about per CDC only after a longer
+pause (``reconcile_pause_s``; the settings refuse a shorter one). ``SimulatorSenderSettings`` polls
+much sooner, for the bundled simulator (``sifenflow run``, tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ class SenderSettings(BaseSettings):
     poll_backoff: float = Field(default=2.0, ge=1.0)
     poll_max_s: float = Field(default=300.0, gt=0)
     max_poll_attempts: int = Field(default=40, ge=1, description="then reconcile per CDC")
-    resend_delay_s: float = Field(default=10.0, ge=0, description="pause before resending CDCs")
+    sifen_read_timeout_s: float = Field(default=45.0, gt=0, description="SIFEN client read timeout")
+    sifen_total_timeout_s: float = Field(default=90.0, gt=0, description="SIFEN client total timeout")
+    reconcile_pause_s: float = Field(
+        default=60.0, gt=0, description="pause before asking per CDC; must exceed the read timeout"
+    )
 
     def sender_config(self) -> SenderConfig:
         return SenderConfig(
@@ -32,14 +38,19 @@ class SenderSettings(BaseSettings):
             poll_backoff=self.poll_backoff,
             poll_max_s=self.poll_max_s,
             max_poll_attempts=self.max_poll_attempts,
-            resend_delay_s=self.resend_delay_s,
+            sifen_read_timeout_s=self.sifen_read_timeout_s,
+            sifen_total_timeout_s=self.sifen_total_timeout_s,
+            reconcile_pause_s=self.reconcile_pause_s,
         )
 
 
 class SimulatorSenderSettings(SenderSettings):
-    """The simulator answers in milliseconds: poll after 0.5 s, back off ×1.5 up to 5 s."""
+    """The simulator answers in milliseconds: poll after 0.5 s, back off ×1.5 up to 5 s; give up on
+    an answer after 10 s and reconcile 12 s later."""
 
     first_poll_s: float = 0.5
     poll_backoff: float = 1.5
     poll_max_s: float = 5.0
-    resend_delay_s: float = 1.0
+    sifen_read_timeout_s: float = 10.0
+    sifen_total_timeout_s: float = 30.0
+    reconcile_pause_s: float = 12.0

@@ -4,10 +4,14 @@
   recorded first); the others join a lote (≤50, one tenant, one type) recorded as
   ``lote.submission_started`` together with the inbox claims of the documents' messages.
 - ``lote.submission_started``: the first attempt (an inbox claim made before the SOAP call) submits
-  the lote; any later attempt does not know what the first one achieved, so it reconciles by
-  consulta DE per CDC and only resends the CDCs SIFEN does not have (sifen-protocol.md §3).
+  the lote. No usable answer (timeout, dropped connection), or a later attempt that cannot know
+  what the first one achieved, puts the lote in ``lote.outcome_unknown``: SIFEN may still be
+  processing it, so nothing is resent; a ``lote.reconcile`` decides after a pause.
 - ``lote.poll``: siResultLoteDE with backoff; 0361 → poll again later, 0362 → one
   ``document.approved`` / ``document.rejected`` per DE; 0360/0364 or too many polls → reconcile.
+- ``lote.reconcile``: waits ``reconcile_pause_s`` (longer than the client's read timeout, so a
+  request SIFEN was still working on has finished), then asks siConsDE per CDC, approves what SIFEN
+  has and resends only the others (sifen-protocol.md §3).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from uuid import UUID, uuid4
 
 from sifenflow_common.artifacts import MEDIA_XML
 from sifenflow_common.eventstore.ports import AppendRequest, RecordedEvent, StoreTransaction
-from sifenflow_common.messages.commands import PollLote
+from sifenflow_common.messages.commands import PollLote, ReconcileLote
 from sifenflow_common.messages.envelope import Envelope, Event, document_stream, lote_stream
 from sifenflow_common.messages.events import (
     DocumentApproved,
@@ -30,17 +34,19 @@ from sifenflow_common.messages.events import (
     DocumentSubmissionStarted,
     LoteDocument,
     LoteDocumentResult,
+    LoteOutcomeUnknown,
     LotePolled,
     LoteSubmissionStarted,
     LoteSubmitted,
 )
 from sifenflow_common.sifen.soap.lote import lote_file
 from sifenflow_sender.assembler import LoteAssembler
-from sifenflow_sender.ports import DeOutcome, SenderDeps, SifenRefused
+from sifenflow_sender.ports import DeOutcome, SenderDeps, SifenRefused, SifenUnavailable
 
 CONSUMER = "sender"
 SUBMIT_ATTEMPT = "sender.submit"  # inbox row = "a submission of this lote was attempted"
 POLL_CONSUMER = "sender.poll"
+RECONCILE_CONSUMER = "sender.reconcile"
 TERMINAL = frozenset({DocumentApproved.TYPE, DocumentRejected.TYPE})
 DUPLICATE_CODES = frozenset({"1001", "1002"})  # CDC / DE duplicado: maybe our own first attempt
 LOTE_CONCLUDED = "0362"
@@ -170,7 +176,9 @@ async def _send_sync(
         return
     attempted = any(r.envelope.type == DocumentSubmissionStarted.TYPE for r in history)
     if attempted:
-        # A previous attempt may have reached SIFEN: ask before sending the CDC again.
+        # A previous attempt may have reached SIFEN, which may still be working on it: let it
+        # finish (a pause longer than our read timeout), then ask before sending the CDC again.
+        await deps.clock.sleep(deps.config.reconcile_pause_s)
         lookup = await deps.sifen.lookup_de(envelope.tenant_id, signed.cdc)
         if lookup.found:
             approved = DocumentApproved(
@@ -242,22 +250,27 @@ async def on_lote_submission_started(
         return  # already submitted or reconciled
     async with deps.store.transaction() as tx:
         first_attempt = await tx.claim(SUBMIT_ATTEMPT, envelope.message_id)
-    if not first_attempt:
-        await _reconcile(envelope, started.lote_id, started.documents, deps, reason="intento previo incierto")
+    if not first_attempt:  # an earlier attempt may have reached SIFEN: its outcome is unknown
+        await _outcome_unknown(envelope, started.lote_id, deps, reason="intento previo incierto")
         return
     xmls = (state.take(started.lote_id) if state else None) or await _artifacts(
         deps, [d.signed_xml_sha256 for d in started.documents]
     )
     try:
         receipt = await deps.sifen.send_lote(envelope.tenant_id, xmls)
+    except SifenUnavailable as unknown:  # timeout, dropped connection: SIFEN may still process it
+        await _outcome_unknown(envelope, started.lote_id, deps, reason=str(unknown)[:200])
+        return
     except SifenRefused as refused:  # e.g. 0301 lote no encolado: ask per CDC, then resend the rest
         response_sha = await deps.artifacts.put(refused.exchange.response_xml, MEDIA_XML)
         submitted = LoteSubmitted(
             lote_id=started.lote_id, sifen_code=refused.code, sifen_message=refused.message,
             response_sha256=response_sha,
         )  # fmt: skip
-        await _append_lote(envelope, stream, 1, [submitted], deps)
-        await _reconcile(envelope, started.lote_id, started.documents, deps, reason=f"{refused.code}")
+        reconcile = ReconcileLote(lote_id=started.lote_id, reason=refused.code)
+        async with deps.store.transaction() as tx:
+            await tx.append(stream, 1, [envelope.caused(submitted, producer=deps.producer)])
+            await tx.enqueue([envelope.caused(reconcile, producer=deps.producer)])
         return
     response_sha = await deps.artifacts.put(receipt.exchange.response_xml, MEDIA_XML)
     submitted = LoteSubmitted(
@@ -270,10 +283,15 @@ async def on_lote_submission_started(
         await tx.enqueue([envelope.caused(poll, producer=deps.producer)])
 
 
-async def _append_lote(
-    envelope: Envelope, stream: str, version: int, events: Sequence[Event], deps: SenderDeps
-) -> None:
-    await deps.store.append(stream, version, [envelope.caused(e, producer=deps.producer) for e in events])
+async def _outcome_unknown(envelope: Envelope, lote_id: UUID, deps: SenderDeps, *, reason: str) -> None:
+    """Record that SIFEN may still be processing the lote (no resend in this state) and schedule
+    the reconciliation that decides, in one transaction. A concurrent attempt that already wrote
+    the lote's second event makes the append fail: the retry then finds the lote settled."""
+    unknown = LoteOutcomeUnknown(lote_id=lote_id, reason=reason)
+    reconcile = ReconcileLote(lote_id=lote_id, reason=reason)
+    async with deps.store.transaction() as tx:
+        await tx.append(lote_stream(lote_id), 1, [envelope.caused(unknown, producer=deps.producer)])
+        await tx.enqueue([envelope.caused(reconcile, producer=deps.producer)])
 
 
 # ------------------------------------------------------------------ polling
@@ -305,7 +323,10 @@ async def on_poll_lote(envelope: Envelope, deps: SenderDeps) -> None:
                 await tx.enqueue([envelope.caused(again, producer=deps.producer)])
         return
     if poll.code != LOTE_CONCLUDED:  # 0360 unknown lote, 0364 too late, or still 0361 after too long
-        await _reconcile(envelope, command.lote_id, started.documents, deps, reason=poll.code)
+        reconcile = ReconcileLote(lote_id=command.lote_id, reason=poll.code)
+        async with deps.store.transaction() as tx:
+            if await tx.claim(POLL_CONSUMER, envelope.message_id):
+                await tx.enqueue([envelope.caused(reconcile, producer=deps.producer)])
         return
     by_cdc = {r.cdc: r for r in poll.results}
     outcomes: list[tuple[LoteDocument, DeOutcome]] = []
@@ -388,24 +409,37 @@ async def _unless_already_approved(
     return checked
 
 
-async def _reconcile(
-    envelope: Envelope, lote_id: UUID, documents: Sequence[LoteDocument], deps: SenderDeps, *, reason: str
-) -> None:
-    """Ask SIFEN about every CDC of a lote whose outcome is unknown or refused; approve the ones it
-    has, put the others in a new lote (after a pause, so a lote still in process can finish)."""
-    stream = lote_stream(lote_id)
+async def on_reconcile_lote(envelope: Envelope, deps: SenderDeps) -> None:
+    """Ask SIFEN about every CDC of a lote whose outcome is unknown or refused, after the pause;
+    approve the ones it has, put the others in a new lote."""
+    command = ReconcileLote.model_validate(envelope.payload)
+    stream = lote_stream(command.lote_id)
     history = await deps.store.read_stream(stream)
-    document_type = LoteSubmissionStarted.model_validate(history[0].envelope.payload).document_type
+    if not history or any(r.envelope.type == LotePolled.TYPE for r in history):
+        async with deps.store.transaction() as tx:
+            await tx.claim(RECONCILE_CONSUMER, envelope.message_id)
+        return
+    started = LoteSubmissionStarted.model_validate(history[0].envelope.payload)
+    # SIFEN may still be working on a request we gave up on: asking now would find nothing and
+    # resend CDCs SIFEN is about to approve. The pause is longer than the client's read timeout.
+    await deps.clock.sleep(deps.config.reconcile_pause_s)
+    await _reconcile(envelope, command.lote_id, started, deps, reason=command.reason)
+
+
+async def _reconcile(
+    envelope: Envelope, lote_id: UUID, started: LoteSubmissionStarted, deps: SenderDeps, *, reason: str
+) -> None:
+    stream = lote_stream(lote_id)
+    documents = started.documents
     found = await _lookups(envelope.tenant_id, documents, deps)
     approved = {doc.cdc for doc, _ in found}
     remaining = tuple(d for d in documents if d.cdc not in approved)
     resend: Envelope | None = None
     if remaining:
-        await deps.clock.sleep(deps.config.resend_delay_s)
         xmls = await _artifacts(deps, [d.signed_xml_sha256 for d in remaining])
         resend_id = uuid4()
         again = LoteSubmissionStarted(
-            lote_id=resend_id, document_type=document_type, documents=remaining,
+            lote_id=resend_id, document_type=started.document_type, documents=remaining,
             request_sha256=await deps.artifacts.put(lote_file(xmls), MEDIA_XML),
         )  # fmt: skip
         resend = envelope.caused(again, producer=deps.producer)
@@ -414,6 +448,8 @@ async def _reconcile(
         results=tuple(_lote_result(doc, o) for doc, o in found),
     )  # fmt: skip
     async with deps.store.transaction() as tx:
+        if not await tx.claim(RECONCILE_CONSUMER, envelope.message_id):
+            return
         current = await tx.read_stream(stream)
         if any(r.envelope.type == LotePolled.TYPE for r in current):
             return  # another attempt already closed this lote

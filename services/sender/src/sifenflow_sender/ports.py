@@ -137,7 +137,18 @@ class SenderConfig:
     poll_backoff: float = 2.0
     poll_max_s: float = 300.0
     max_poll_attempts: int = 40  # then reconcile per CDC (consulta DE)
-    resend_delay_s: float = 10.0  # pause before resending CDCs SIFEN does not have yet
+    sifen_read_timeout_s: float = 45.0  # client: no byte from SIFEN for this long → outcome unknown
+    sifen_total_timeout_s: float = 90.0
+    # After an unknown or refused outcome, wait this long before asking SIFEN per CDC: longer than
+    # the read timeout, so a request SIFEN was still working on when we gave up has finished.
+    reconcile_pause_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.reconcile_pause_s <= self.sifen_read_timeout_s:
+            raise ValueError(
+                f"reconcile_pause_s ({self.reconcile_pause_s:g}) must exceed the SIFEN read timeout "
+                f"({self.sifen_read_timeout_s:g}): a CDC asked about too early may still be in process"
+            )
 
 
 @dataclass(frozen=True, slots=True)

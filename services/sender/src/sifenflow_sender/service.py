@@ -7,7 +7,7 @@ from functools import partial
 
 import aiohttp
 
-from sifenflow_common.messages.commands import PollLote
+from sifenflow_common.messages.commands import PollLote, ReconcileLote
 from sifenflow_common.messages.events import DocumentSigned, LoteSubmissionStarted
 from sifenflow_common.messages.lifecycle import SifenEventSigned
 from sifenflow_common.runtime.direct import DirectHandler, subscribe
@@ -21,6 +21,7 @@ from sifenflow_sender.handlers import (
     on_document_signed,
     on_lote_submission_started,
     on_poll_lote,
+    on_reconcile_lote,
 )
 from sifenflow_sender.ports import SenderConfig, SenderDeps, SifenPort
 from sifenflow_sender.sifen_adapter import EventSifenPort
@@ -39,6 +40,7 @@ def handlers(deps: SenderDeps, state: SenderState) -> dict[str, DirectHandler]:
         DocumentSigned.TYPE: partial(on_document_signed, deps=deps, state=state),
         LoteSubmissionStarted.TYPE: partial(on_lote_submission_started, deps=deps, state=state),
         PollLote.TYPE: partial(on_poll_lote, deps=deps),
+        ReconcileLote.TYPE: partial(on_reconcile_lote, deps=deps),
     }
 
 
@@ -55,13 +57,21 @@ async def build(settings: Settings, deps: ServiceDeps, config: SenderConfig | No
     def observe(operation: str, code: str, seconds: float) -> None:
         latency.labels(operation, code).observe(seconds)
 
-    sifen = EventSifenPort(tenant_repository(settings, deps.pool), session, observe)
+    sifen = EventSifenPort(
+        tenant_repository(settings, deps.pool),
+        session,
+        observe,
+        read_timeout_s=config.sifen_read_timeout_s,
+        total_timeout_s=config.sifen_total_timeout_s,
+    )
     sender = sender_deps(settings, deps, sifen, config)
     table = handlers(sender, SenderState(config.lote_max, config.lote_max_wait_s))
-    # Polls wait (backoff) while holding their delivery: they get their own subscription (channel
-    # and prefetch) so waiting polls never starve the documents that fill the next lotes.
-    await subscribe(deps.bus, SERVICE, {t: h for t, h in table.items() if t != PollLote.TYPE})
-    await subscribe(deps.bus, SERVICE, {PollLote.TYPE: table[PollLote.TYPE]})
+    # Polls and reconciliations wait (backoff, pause) while holding their delivery: they get their
+    # own subscription (channel and prefetch) so waiting never starves the documents that fill the
+    # next lotes.
+    waiting = (PollLote.TYPE, ReconcileLote.TYPE)
+    await subscribe(deps.bus, SERVICE, {t: h for t, h in table.items() if t not in waiting})
+    await subscribe(deps.bus, SERVICE, {t: table[t] for t in waiting})
 
     async def close_session(stop: asyncio.Event) -> None:
         await stop.wait()  # set after the bus drained in-flight deliveries

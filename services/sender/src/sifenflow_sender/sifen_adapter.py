@@ -25,6 +25,7 @@ from sifenflow_common.sifen_client import (
     TlsContextCache,
     client_certificate_from_pkcs12,
 )
+from sifenflow_common.tenants.model import Environment
 from sifenflow_common.tenants.repository import TenantRepository
 from sifenflow_sender.ports import (
     DeLookup,
@@ -55,10 +56,15 @@ class ClientSifenPort:
         tenants: TenantRepository,
         session: aiohttp.ClientSession,
         observer: SifenObserver | None = None,
+        *,
+        read_timeout_s: float = 45.0,
+        total_timeout_s: float = 90.0,
     ) -> None:
         self._observer = observer
         self._tenants = tenants
         self._session = session
+        self._read_timeout_s = read_timeout_s
+        self._total_timeout_s = total_timeout_s
         self._tls = TlsContextCache()
         self._clients: dict[UUID, _Entry] = {}
         self._lock = asyncio.Lock()
@@ -78,7 +84,12 @@ class ClientSifenPort:
                     raise SifenRefused("CERTIFICADO_FALTANTE", "El emisor no tiene certificado cargado")
                 cert = client_certificate_from_pkcs12(secrets.certificate_p12, secrets.certificate_password)
                 ssl_context = await asyncio.to_thread(self._tls.get, str(tenant_id), cert)
-            config = SifenClientConfig(base_url=tenant.sifen_base_url)
+            config = SifenClientConfig(
+                base_url=tenant.sifen_base_url,
+                read_timeout=self._read_timeout_s,
+                total_timeout=self._total_timeout_s,
+                requester_ruc=tenant.ruc if tenant.environment is Environment.SIMULADO else None,
+            )
             client = SifenClient(
                 config, ssl_context=ssl_context, session=self._session, observer=self._observer
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -16,11 +17,15 @@ from typing import Any
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
 
 from sifenflow_common.sifen import soap, xsd
+from sifenflow_common.sifen.namespaces import SIFEN_NS
 from sifenflow_common.sifen.reference import wsdl_dir
 from sifenflow_common.sifen.soap import Operation, ResultMessage
 from sifenflow_common.sifen.test_ca import ensure_test_ca
+from sifenflow_common.sifen_client.config import REQUESTER_RUC_HEADER
+from sifenflow_sifen_sim.admin_token import ensure_admin_token
 from sifenflow_sifen_sim.clock import Clock
 from sifenflow_sifen_sim.events import EventProcessor, event_signature_verifier
 from sifenflow_sifen_sim.faults import FaultConfigError, FaultInjector, FaultKind, FaultPlan, plan_from_dict
@@ -72,6 +77,7 @@ class Simulator:
         self._closed = False
         if settings.data_dir is not None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.admin_token = settings.admin_token or ensure_admin_token(settings.data_dir)
         self.store = Store(settings.database_path)
         self.registry = Registry(self.store.load_registry())
         if settings.registry_file is not None:
@@ -152,9 +158,22 @@ class Simulator:
                 )
         try:
             body = soap.request_body(data)
+            _refuse_dtd(body)
             request = soap.parse_request(body, operation)
         except soap.RequestParseError as exc:
             return self.error_response(operation, exc.code, str(exc))
+        try:
+            return await self._answer(operation, body, request, requester_ruc)
+        except etree.LxmlError as exc:  # any XML the parser or a check cannot handle: 0160, never 500
+            return self.error_response(operation, "0160", f"XML malformado: {exc}")
+
+    async def _answer(
+        self,
+        operation: Operation,
+        body: etree._Element,
+        request: soap.SifenRequest,
+        requester_ruc: str | None,
+    ) -> bytes:
         errors = xsd.schema_errors(body, ENVELOPE_SCHEMA[operation])
         if errors:
             message = f"XML malformado: {errors[0].message}"
@@ -163,6 +182,9 @@ class Simulator:
                 return soap.build_recepcion_evento_response(result)
             return self.error_response(operation, "0160", message)
         if isinstance(request, soap.RecepcionDeRequest):
+            de = request.rde.find(f".//{{{SIFEN_NS}}}DE")
+            if de is not None and de.get("Id"):
+                self.store.count_receptions([de.get("Id", "")])
             prot = await asyncio.to_thread(self.validator.validate, request.rde)
             return soap.build_recepcion_de_response(prot)
         if isinstance(request, soap.RecepcionLoteRequest):
@@ -209,6 +231,15 @@ class Simulator:
         )
 
 
+def _refuse_dtd(body: etree._Element) -> None:
+    """SIFEN reads no DTD: a DOCTYPE or an entity reference anywhere is 0160 (XML malformado)."""
+    docinfo = body.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise soap.RequestParseError("0160", "XML malformado: DOCTYPE no permitido")
+    if any(isinstance(node, etree._Entity) for node in body.iter()):
+        raise soap.RequestParseError("0160", "XML malformado: referencias a entidades no permitidas")
+
+
 def _may_see(requester_ruc: str, emisor_ruc: str, rde_xml: bytes) -> bool:
     wanted = requester_ruc.lstrip("0")
     if wanted == emisor_ruc.lstrip("0"):
@@ -221,13 +252,15 @@ SIMULATOR: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
 
 
 def _requester_ruc(request: web.Request) -> str | None:
+    """Who is calling: the RUC of the TLS client certificate (as SIFEN), or, over plain HTTP (the
+    simulated environment, where no certificate is presented), the emisor the client names in
+    ``X-Sifenflow-Ruc``. The header is never trusted over TLS. None: an anonymous caller."""
     transport = request.transport
-    if transport is None:
-        return None
-    ssl_object = transport.get_extra_info("ssl_object")
-    if ssl_object is None:
-        return None
-    return ruc_of_peer(ssl_object.getpeercert())
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is not None:
+        return ruc_of_peer(ssl_object.getpeercert())
+    named = request.headers.get(REQUESTER_RUC_HEADER, "").strip().split("-", 1)[0]
+    return named if re.fullmatch(r"[0-9]{1,8}[0-9A-D]?", named) else None
 
 
 async def _reset_connection(request: web.Request) -> web.Response:
@@ -311,11 +344,12 @@ def _problem(status: int, code: str, path: str, message: str) -> web.Response:
 async def _admin_guard(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    if not request.path.startswith("/admin/"):
+    if not request.path.startswith("/admin/") or request.path == "/admin/health":
         return await handler(request)
-    token = request.app[SIMULATOR].settings.admin_token
-    if token and request.headers.get("Authorization") != f"Bearer {token}":
-        return _problem(401, "NO_AUTORIZADO", "$", "Token de administración inválido")
+    expected = f"Bearer {request.app[SIMULATOR].admin_token}".encode()
+    given = request.headers.get("Authorization", "").encode("utf-8", "replace")
+    if not hmac.compare_digest(given, expected):
+        return _problem(401, "NO_AUTORIZADO", "$", "Token de administración ausente o inválido")
     try:
         return await handler(request)
     except web.HTTPException:
@@ -425,6 +459,12 @@ async def admin_get_document(request: web.Request) -> web.Response:
     )
 
 
+async def admin_get_receptions(request: web.Request) -> web.Response:
+    """How many times the CDC reached the simulator (siRecepDE or inside a lote received)."""
+    cdc = request.match_info["cdc"]
+    return web.json_response({"cdc": cdc, "recepciones": request.app[SIMULATOR].store.receptions(cdc)})
+
+
 async def admin_drain_lotes(request: web.Request) -> web.Response:
     await request.app[SIMULATOR].lotes.drain()
     return web.json_response({"pendientes": 0})
@@ -455,5 +495,6 @@ def create_app(settings: SimSettings, simulator: Simulator | None = None) -> web
     app.router.add_get("/admin/clock", admin_get_clock)
     app.router.add_post("/admin/clock", admin_post_clock)
     app.router.add_get("/admin/documents/{cdc}", admin_get_document)
+    app.router.add_get("/admin/documents/{cdc}/recepciones", admin_get_receptions)
     app.router.add_post("/admin/lotes/drain", admin_drain_lotes)
     return app

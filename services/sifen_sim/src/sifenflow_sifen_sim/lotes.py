@@ -147,6 +147,7 @@ class LoteProcessor:
             return refused("0160", f"XML malformado: xDE no es un ZIP válido ({exc})")
         if not cdcs:
             return refused("0160", "XML malformado: el lote no contiene DE")
+        self.store.count_receptions(cdcs)
         if len(cdcs) > MAX_DE_PER_LOTE:
             return refused("0160", f"XML malformado: el lote contiene {len(cdcs)} DE (máximo 50)")
         with self._lock:

@@ -95,5 +95,25 @@ def precheck_lote(
     return PrecheckBatch(
         None,
         types,
-        tuple(run_pure(r, now_local, registry, checks, f) for r, f in zip(rdes, fields, strict=True)),
+        tuple(_pure_or_0160(r, now_local, registry, checks, f) for r, f in zip(rdes, fields, strict=True)),
     )
+
+
+def _pure_or_0160(
+    rde: etree._Element, now_local: datetime, registry: Registry, checks: list[Check], fields: DeFields
+) -> Precheck:
+    """A DE with a DOCTYPE or an entity reference, or one the XML tooling cannot handle, is
+    rejected with 0160 (XML malformado) instead of stopping the lote."""
+    docinfo = rde.getroottree().docinfo
+    problem: str | None = None
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        problem = "DOCTYPE no permitido"
+    elif any(isinstance(node, etree._Entity) for node in rde.iter()):
+        problem = "referencias a entidades no permitidas"
+    else:
+        try:
+            return run_pure(rde, now_local, registry, checks, fields)
+        except etree.LxmlError as exc:
+            problem = str(exc)
+    message = ResultMessage("0160", f"XML malformado: {problem}"[:255])
+    return Precheck(etree.tostring(rde, encoding="utf-8"), fields.cdc, fields.values, (message,), (), None)

@@ -22,7 +22,9 @@ class SimSettings:
     require_client_cert: bool = True  # mutual TLS, as SIFEN (sifen-protocol.md §1.3)
     lote_delay_seconds: float = 0.0  # minimum time a lote stays "0361 en procesamiento"
     lote_workers: int = 0  # processes for the pure checks of lotes; 0 = a thread of this process
-    admin_token: str | None = None  # when set, /admin/* requires "Authorization: Bearer <token>"
+    # /admin/* (but /admin/health) always requires "Authorization: Bearer <token>": this one, or the
+    # one in <data_dir>/admin_token, or one generated for the run (admin_token.py)
+    admin_token: str | None = None
     max_body_bytes: int = 12 * 1024 * 1024
 
     @property

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS inutilizaciones (
 );
 CREATE TABLE IF NOT EXISTS registry (ruc TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS receptions (cdc TEXT PRIMARY KEY, count INTEGER NOT NULL);
 """
 
 # First protocol numbers handed out (dProtAut N10, dProtConsLote); arbitrary but realistic.
@@ -131,6 +132,22 @@ class Store:
                 "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (name,)
             ).fetchone()
             return int(row[0])
+
+    # ------------------------------------------------------------ receptions
+
+    def count_receptions(self, cdcs: list[str]) -> None:
+        """One more reception of each CDC (siRecepDE or a lote), whatever its outcome."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO receptions (cdc, count) VALUES (?, 1) "
+                "ON CONFLICT(cdc) DO UPDATE SET count = count + 1",
+                [(cdc,) for cdc in cdcs],
+            )
+
+    def receptions(self, cdc: str) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT count FROM receptions WHERE cdc = ?", (cdc,)).fetchone()
+        return int(row[0]) if row else 0
 
     # ------------------------------------------------------------ registry
 

@@ -39,6 +39,7 @@ from sifenflow_gateway.settings import GatewaySettings
 from sifenflow_sender.config import SimulatorSenderSettings
 from sifenflow_sender.service import MIN_PREFETCH
 from sifenflow_sender.service import build as build_sender
+from sifenflow_sifen_sim.admin_token import TOKEN_FILE
 from sifenflow_sifen_sim.app import Simulator
 from sifenflow_sifen_sim.app import create_app as create_sim_app
 from sifenflow_sifen_sim.registry import contribuyente_from_dict
@@ -226,7 +227,7 @@ def banner(running: Running) -> str:
             f"  API:          {running.gateway_url}   (documentación: {running.gateway_url}/docs)",
             f"  Emisor demo:  {slug} (RUC {running.tenant.ruc}, ambiente simulado)",
             f"  API key:      {running.api_key}",
-            f"  Simulador:    {running.sim_url}",
+            f"  Simulador:    {running.sim_url}   (token de /admin: {running.data_dir / 'sim' / TOKEN_FILE})",
             f"  Datos:        {db}; {bus}",
             "  Probar:",
             f"    {curl}",

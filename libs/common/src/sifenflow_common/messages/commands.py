@@ -49,6 +49,15 @@ class PollLote(Command):
     attempt: int = 1
 
 
+class ReconcileLote(Command):
+    """Ask SIFEN per CDC (siConsDE) about a lote whose outcome is unknown or refused, after a
+    pause; approve what SIFEN has and resend only the rest."""
+
+    TYPE: ClassVar[str] = "lote.reconcile"
+    lote_id: UUID
+    reason: str
+
+
 class RenderKude(Command):
     TYPE: ClassVar[str] = "kude.render"
     document_id: UUID
@@ -70,6 +79,7 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     SendDocument,
     SendLote,
     PollLote,
+    ReconcileLote,
     RenderKude,
     EmailKude,
 )

@@ -118,6 +118,16 @@ class LoteSubmitted(Event):
     response_sha256: Sha256 | None = None
 
 
+class LoteOutcomeUnknown(Event):
+    """The lote's submission got no usable answer (timeout, dropped connection, a retry of an
+    attempt that may have reached SIFEN): SIFEN may still be processing it. Nothing is resent in
+    this state; a ``lote.reconcile`` after a pause longer than the client timeout decides."""
+
+    TYPE: ClassVar[str] = "lote.outcome_unknown"
+    lote_id: UUID
+    reason: str
+
+
 class LoteDocumentResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     document_id: UUID
@@ -181,6 +191,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DocumentSentSync,
     LoteSubmissionStarted,
     LoteSubmitted,
+    LoteOutcomeUnknown,
     LotePolled,
     DocumentApproved,
     DocumentRejected,

@@ -4,6 +4,7 @@ from sifenflow_common.sifen_client.client import SifenCall, SifenClient, SifenOb
 from sifenflow_common.sifen_client.config import (
     DEFAULT_BASE_URLS,
     DEFAULT_CONTENT_TYPE,
+    REQUESTER_RUC_HEADER,
     SOAP12_CONTENT_TYPE,
     Environment,
     SifenClientConfig,
@@ -28,6 +29,7 @@ from sifenflow_common.sifen_client.tls import (
 __all__ = [
     "DEFAULT_BASE_URLS",
     "DEFAULT_CONTENT_TYPE",
+    "REQUESTER_RUC_HEADER",
     "RETRYABLE_CODES",
     "SOAP12_CONTENT_TYPE",
     "CertificateLoadError",

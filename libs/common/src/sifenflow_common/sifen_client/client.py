@@ -20,7 +20,7 @@ import aiohttp
 
 from sifenflow_common.sifen import soap
 from sifenflow_common.sifen.soap import Operation
-from sifenflow_common.sifen_client.config import SifenClientConfig
+from sifenflow_common.sifen_client.config import REQUESTER_RUC_HEADER, SifenClientConfig
 from sifenflow_common.sifen_client.errors import (
     RETRYABLE_CODES,
     SifenRejection,
@@ -199,6 +199,8 @@ class SifenClient:
             "User-Agent": self.config.user_agent,
             "Accept": "application/soap+xml, application/xml, text/xml",
         }
+        if self.config.requester_ruc:
+            headers[REQUESTER_RUC_HEADER] = self.config.requester_ruc
         started = time.perf_counter()
         try:
             async with self._get_session().post(

@@ -22,6 +22,7 @@ DEFAULT_BASE_URLS: dict[Environment, str] = {
 # Peers send application/xml; SOAP 1.2's own type is application/soap+xml (§1.3: UNCERTAIN which one
 # SIFEN requires, so it is configurable).
 DEFAULT_CONTENT_TYPE = "application/xml; charset=utf-8"
+REQUESTER_RUC_HEADER = "X-Sifenflow-Ruc"
 SOAP12_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 
 
@@ -35,6 +36,10 @@ class SifenClientConfig:
     content_type: str = DEFAULT_CONTENT_TYPE
     user_agent: str = "sifenflow/0.1"
     max_response_bytes: int = 20 * 1024 * 1024
+    # The emisor on whose behalf the client calls, sent as REQUESTER_RUC_HEADER. Only the simulator
+    # reads it, and only over plain HTTP ("ambiente no conectado"), where no client certificate
+    # says who is calling; set it for simulated tenants only.
+    requester_ruc: str | None = None
 
     @property
     def resolved_base_url(self) -> str:

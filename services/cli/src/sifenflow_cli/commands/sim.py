@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ import click
 from sifenflow_common.runtime.logging import configure_logging
 from sifenflow_common.runtime.settings import load_settings
 from sifenflow_common.sifen.test_ca import default_test_ca_dir
+from sifenflow_sifen_sim.admin_token import TOKEN_FILE, ensure_admin_token
 from sifenflow_sifen_sim.server import serve
 from sifenflow_sifen_sim.settings import SimSettings
 
@@ -50,7 +52,12 @@ from sifenflow_sifen_sim.settings import SimSettings
     help="Procesos que verifican los DE de los lotes (0: un hilo del simulador).",
 )
 @click.option("--lote-delay", default=0.0, show_default=True, type=float, help="Segundos mínimos en 0361.")
-@click.option("--admin-token", envvar="SIFEN_SIM_ADMIN_TOKEN", default=None)
+@click.option(
+    "--admin-token",
+    envvar="SIFEN_SIM_ADMIN_TOKEN",
+    default=None,
+    help="Token de /admin/*; sin él se usa <data-dir>/admin_token (creado si falta) o uno nuevo.",
+)
 def command(
     host: str,
     port: int,
@@ -90,5 +97,13 @@ def command(
     configure_logging(logs.log_level, json=logs.log_json, service="sifen-sim")
     scheme = "https" if tls else "http"
     click.echo(f"Simulador SIFEN en {scheme}://{host}:{port} (datos: {settings.database_path})")
+    if admin_token is None:  # the admin API always requires a token: say where it is
+        settings = replace(settings, admin_token=ensure_admin_token(data_dir))
+        where = (
+            f"en {data_dir / TOKEN_FILE}"
+            if data_dir is not None
+            else f"de esta ejecución: {settings.admin_token}"
+        )
+        click.echo(f"Token de la API de administración {where}")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))

@@ -21,6 +21,7 @@ from sifenflow_gateway.times import py_time
 
 RUC_RE = re.compile(r"^[1-9][0-9]{3,7}[0-9A-D]?$")  # tRuc without DV (MT v150, siConsRUC dRUCCons)
 CDC_RE = re.compile(r"^[0-9]{2}[0-9]{7}[0-9A-D][0-9]{34}$")
+NOT_PARTY = "0421"  # siConsDE: RUC del certificado sin permiso para consultar el DE
 ESTADOS = {
     "ACT": "Activo",
     "SUS": "Suspensión Temporal",
@@ -86,6 +87,12 @@ async def ruc_result(request: web.Request, tenant: Tenant, ruc: str) -> dict[str
 async def de_result(request: web.Request, tenant: Tenant, cdc: str) -> dict[str, Any]:
     try:
         result, cached = await lifecycle(request).consultas.de(tenant.id, cdc)
+    except SifenRejection as exc:
+        if exc.code != NOT_PARTY:
+            raise _sifen_error(exc) from exc
+        # the company is neither emisor nor receptor of that DTE: SIFEN's answer, without the DTE
+        return {"cdc": cdc, "fecha": None, "respuesta_codigo": exc.code,
+                "respuesta_mensaje": exc.sifen_message, "cache": False}  # fmt: skip
     except (SifenError, ConsultaUnavailable) as exc:
         raise _sifen_error(exc) from exc
     body: dict[str, Any] = {
