@@ -162,6 +162,16 @@ def test_cancel_window_48h_for_fe_168h_for_other_types() -> None:
     )  # 4004
 
 
+def test_recibo_admits_only_its_cancelacion_without_sifen_deadlines() -> None:
+    """The recibo digital (55) is ours, never sent to SIFEN: no 4010 deadline, no other event."""
+    recibo = _ctx(document_type=55, approved_at=NOW - timedelta(days=30))
+    assert _codes("cancelacion", recibo) == set()
+    assert "EVENTO_DUPLICADO" in _codes(
+        "cancelacion", _ctx(document_type=55, approved_at=NOW, prior_events=frozenset({"cancelacion"}))
+    )
+    assert "EVENTO_NO_APLICA" in _codes("nominacion", recibo)
+
+
 def test_inutilizacion_range_rules() -> None:
     # MT 4068 end >= start, 4067 at most 1000 numbers (stricter reading, see event_rules).
     body = dict(BODIES["inutilizacion"])

@@ -246,7 +246,10 @@ class OperationMixin(MapperBase):
         )
 
     # ------------------------------------------------------------------ condición
-    def _condicion(self, c: Condicion | None, totals: tot.Totals | None) -> de.GCamCond | None:
+    def _condicion(
+        self, c: Condicion | None, totals: tot.Totals | None, *, partial: bool = False
+    ) -> de.GCamCond | None:
+        """``partial``: the entregas may cover part of the total (a recibo)."""
         path = "data.condicion"
         if c is None:
             self.add(
@@ -274,7 +277,7 @@ class OperationMixin(MapperBase):
             paid += _to_operation_currency(
                 pago.dMonTiPag, pago.cMoneTiPag, pago.dTiCamTiPag, self.moneda, self._cambio()
             )
-        if c.tipo == 1 and c.entregas and total is not None and self.issues.ok:
+        if c.tipo == 1 and c.entregas and total is not None and self.issues.ok and not partial:
             tolerance = Decimal(1) if self.moneda == PYG else Decimal("0.01")
             if paid + tolerance <= total:
                 self.add(
