@@ -94,6 +94,20 @@ def test_request_with_fifteen_events_validates_and_each_signature_verifies(
         build_event_request(1, [*signed, signed[0]])
 
 
+def test_inutilizacion_of_boletas_de_venta_validates_resimple_is_not_in_the_event_schema(
+    credentials: SigningCredentials,
+) -> None:
+    """tiTiDEEv (Evento_Types_v150.xsd) enumerates 9 (boleta de venta) but not 10 (boleta resimple)."""
+    body = dict(BODIES["inutilizacion"], tipoDocumento=9)
+    request = build_event_request(
+        1, [sign_event(build_event("inutilizacion", body, event_id=3), credentials)]
+    )
+    assert schema_errors(event_group(request), SCHEMA_EVENT) == []
+    with pytest.raises(DocumentInvalid) as info:
+        build_event("inutilizacion", dict(body, tipoDocumento=10), event_id=4)
+    assert [(i.code, i.path) for i in info.value.issues] == [("VALOR_NO_PERMITIDO", "data.tipoDocumento")]
+
+
 def test_tampered_event_fails_both_verifiers(
     credentials: SigningCredentials, xmlsec1: str, tmp_path: Path
 ) -> None:
@@ -112,7 +126,7 @@ def test_bad_event_body_lists_every_issue_with_json_paths() -> None:
     codes = {(i.code, i.path) for i in info.value.issues}
     assert ("CDC_INVALIDO", "data.cdc") in codes and ("LONGITUD_INVALIDA", "data.motivo") in codes
     with pytest.raises(DocumentInvalid) as info:
-        build_event("inutilizacion", {"tipoDocumento": 9}, event_id=1)
+        build_event("inutilizacion", {"tipoDocumento": 10}, event_id=1)
     paths = {i.path for i in info.value.issues}
     assert {
         "data.timbrado",

@@ -35,7 +35,7 @@ class OperationMixin(MapperBase):
             )
         des_timp = rules.check_code("iTImp", d.tipo_impuesto, "data.tipoImpuesto", self.issues) or ""
         ope = de.GOpeCom(iTImp=d.tipo_impuesto, dDesTImp=des_timp, cMoneOpe=d.moneda.upper(), dDesMoneOpe="")
-        if tipo in (1, 4):
+        if tipo in codes.SALE_TYPES:
             tipo_tra = d.tipo_transaccion or 1
             ope.iTipTra = tipo_tra
             ope.dDesTipTra = rules.check_code("iTipTra", tipo_tra, "data.tipoTransaccion", self.issues)
@@ -253,7 +253,9 @@ class OperationMixin(MapperBase):
         path = "data.condicion"
         if c is None:
             self.add(
-                "GRUPO_REQUERIDO", path, "Facturas y autofacturas necesitan la condición de la operación"
+                "GRUPO_REQUERIDO",
+                path,
+                "Facturas, autofacturas y boletas necesitan la condición de la operación",
             )
             return None
         desc = rules.check_code("iCondOpe", c.tipo, f"{path}.tipo", self.issues)

@@ -133,7 +133,7 @@ async def submit_event(request: web.Request, tenant: Tenant, kind: str, body: An
     cdc: str | None = None
     if kind == "inutilizacion":
         fields["timbrado"] = str(fields.get("timbrado") or tenant.timbrado_numero)
-        fields["tipoDocumento"] = _int(body, "tipoDocumento", 1, 8)
+        fields["tipoDocumento"] = _int(body, "tipoDocumento", 1, 10)  # the event schema: 1, 4-7, 9
         fields["establecimiento"] = str(_int(body, "establecimiento", 1, 999)).zfill(3)
         fields["punto"] = str(_int(body, "punto", 1, 999)).zfill(3)
         fields["desde"] = _int(body, "desde", 1, 9_999_999)
