@@ -184,6 +184,7 @@ def test_recibo_admits_only_its_cancelacion_without_sifen_deadlines() -> None:
         "cancelacion", _ctx(document_type=55, approved_at=NOW, prior_events=frozenset({"cancelacion"}))
     )
     assert "EVENTO_NO_APLICA" in _codes("nominacion", recibo)
+    assert _codes("cancelacion", _ctx(document_type=55)) == {"DTE_NO_APROBADO"}  # not signed yet
 
 
 def test_inutilizacion_range_rules() -> None:

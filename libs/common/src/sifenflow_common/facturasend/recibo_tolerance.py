@@ -10,6 +10,8 @@ Corrections on the camelized ``data``, each reported as a warning (docs/document
   the total are kept, since a receipt may be partial (``PAGO_DISTINTO_DEL_TOTAL``).
 
 Values that cannot be read as amounts are left alone: the engine reports them with their path.
+The first two are corrections (applied once, silent on their own output); the third is a notice
+about what was sent, so it is repeated whenever the same payments are read again.
 """
 
 from __future__ import annotations
