@@ -108,7 +108,7 @@ def check_event_rules(kind: str, data: Mapping[str, Any], context: EventContext)
         add("EVENTO_NO_APLICA", "data.cdc", f"Un recibo digital no va a SIFEN: admite cancelación, no {kind}")
     if kind == "cancelacion":
         if context.approved_at is None and recibo:
-            add("DTE_NO_APROBADO", "data.cdc", "El recibo todavía no está firmado: reintente en unos segundos")
+            add("DTE_NO_APROBADO", "data.cdc", "El recibo aún no está firmado: reintente en unos segundos")
         elif context.approved_at is None:
             add("DTE_NO_APROBADO", "data.cdc", "Sólo se cancela un DTE aprobado por SIFEN (SIFEN 4002)")
         elif not recibo:  # SIFEN's deadlines (4009/4010) concern DTEs, not our recibo
