@@ -28,6 +28,7 @@ from sifenflow_standalone.demo import DEMO_SLUG, demo_invoice, simulator_entry
 from tests.e2e.lifecycle.stack import RECEPTOR_RUC, LifecycleE2E
 from tests.e2e.pipeline.stack import bearer, statuses
 from tests.fixtures.documents import load_fixture
+from tests.fixtures.recibo_seed import seed_recibo
 from tests.integration.lifecycle.support import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(240)]
@@ -449,3 +450,69 @@ async def test_a_rejected_number_is_inutilized_and_reads_inutilizado(lc: Lifecyc
             assert found["estado"] == "Inutilizado" and found["situacion"] == 97, found
 
         await eventually(inutilizado, timeout=20, interval=0.2)
+
+
+async def test_recibo_cancelacion_is_recorded_by_us_and_never_reaches_sifen(lc: LifecycleE2E) -> None:
+    """facturasend-api §2.4: a recibo digital is never sent to SIFEN. Its cancelación ends Cancelado
+    with the event in its history and the webhooks, while a one-shot fault armed on the simulator's
+    siRecepEvento stays unfired (nothing reached the simulator)."""
+    receiver = await Receiver().start()
+    sim, stack = lc.stack.sim_url, lc.stack
+    tripwire = {"seed": 1, "rules": [{"kind": "latency", "operations": ["rEnviEventoDe"], "count": 1}]}
+    try:
+        async with aiohttp.ClientSession() as session:
+            wanted = ["document.cancelled", "event.accepted"]
+            status, sub = await post(
+                session, lc, DEMO_SLUG, "/webhooks", {"url": receiver.url, "eventos": wanted}
+            )
+            assert status == 201, sub
+            recibo = seed_recibo(fecha=demo_invoice()["fecha"], punto="001")
+            status, body = await post(session, lc, DEMO_SLUG, "/recibo/create?xml=true", recibo)
+            assert status == 200 and body["reciboList"][0]["xml"], body  # xml=true: signed
+            cdc = body["reciboList"][0]["cdc"]
+            demo = stack.tenants[DEMO_SLUG]
+            async with session.put(f"{sim}/admin/faults", json=tripwire) as r:
+                assert r.status == 200, await r.text()
+            try:
+
+                async def cancelled_once_approved() -> dict[str, Any]:
+                    # reads Aprobado from acceptance on; the cancelación waits for document.approved,
+                    # which the sender records right after the signature
+                    motivo = {"cdc": cdc, "motivo": "Recibo duplicado"}
+                    status, body = await post(session, lc, DEMO_SLUG, "/evento/cancelacion", motivo)
+                    assert status == 200 and body["success"] is True, body
+                    return body
+
+                body = await eventually(cancelled_once_approved, timeout=30, interval=0.3)
+                res = body["result"]["ns2:rRetEnviEventoDe"]["ns2:gResProcEVe"]
+                assert res["ns2:gResProc"]["ns2:dCodRes"] == "0600" and "ns2:dProtAut" not in res, res
+                assert "no se envía a SIFEN" in res["ns2:gResProc"]["ns2:dMsgRes"]
+
+                async def cancelado() -> None:
+                    found = (await statuses(session, stack, demo, [cdc]))[cdc]
+                    assert found["estado"] == "Cancelado" and found["situacion"] == 99, found
+
+                await eventually(cancelado, timeout=20, interval=0.2)
+                async with session.get(f"{sim}/admin/faults") as r:
+                    [rule] = (await r.json())["rules"]
+                assert rule["count"] == 1, rule  # the simulator saw no event request
+                async with session.get(f"{sim}/admin/documents/{cdc}") as r:
+                    assert r.status == 404  # nor the recibo itself
+            finally:
+                async with session.delete(f"{sim}/admin/faults") as r:
+                    assert r.status in (200, 204)
+            status, again = await post(
+                session, lc, DEMO_SLUG, "/evento/cancelacion", {"cdc": cdc, "motivo": "Otra vez por error"}
+            )
+            assert status == 409 and again["code"] == "EVENTO_DUPLICADO", again
+
+        def notified() -> None:
+            found = {
+                (e["type"], e.get("data", {}).get("cdc"))
+                for e in (json.loads(r.body) for r in receiver.requests)
+            }
+            assert {("event.accepted", cdc), ("document.cancelled", cdc)} <= found, found
+
+        await eventually(notified, timeout=30, interval=0.2)
+    finally:
+        await receiver.stop()

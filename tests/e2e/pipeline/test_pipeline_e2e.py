@@ -18,11 +18,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+from lxml import etree
 
+from sifenflow_common.documents.recibo import RECIBO_NS, recibo_schema
 from sifenflow_common.sifen.test_ca import ensure_test_ca
+from sifenflow_common.sifen.xsd import SCHEMA_RDE, schema_errors
 from sifenflow_common.testing import eventually
 from sifenflow_standalone.demo import DEMO_SLUG, demo_invoice
 from tests.e2e.pipeline.stack import Stack, bearer, cli, statuses
+from tests.fixtures.recibo_seed import seed_recibo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(180)]
 
@@ -144,6 +148,106 @@ async def test_recibo_is_signed_never_sent_to_sifen_and_aprobado(stack: Stack, t
         check=False,
     )
     assert verified.returncode == 0, verified.stderr
+
+
+async def test_documented_recibo_example_is_aprobado_with_its_total_and_retentions(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """facturasend-api §2.4 example (seed-examples/recibo-create.json) with today's date and a
+    3-digit punto: the total is the sum of the associated documents (185000 + 186000), the IVA and
+    renta withheld stay in the XML, the KuDE and the read API; every correction is a warning. The
+    example's own punto (1017) cannot be represented in a CDC: a 400 on data.punto."""
+    demo = stack.tenants[DEMO_SLUG]
+    fecha = demo_invoice()["fecha"]
+    async with aiohttp.ClientSession() as session:
+        status, refused = await post(
+            session, stack, f"/{demo.slug}/recibo/create", seed_recibo(fecha=fecha), bearer(demo)
+        )
+        assert status == 400 and refused["success"] is False, refused
+        assert [e["path"] for e in refused["errores"]] == ["data.punto"], refused
+
+        status, body = await post(
+            session,
+            stack,
+            f"/{demo.slug}/recibo/create?xml=true",
+            seed_recibo(fecha=fecha, punto=1),
+            bearer(demo),
+        )
+        assert status == 200, body
+        [entry] = body["reciboList"]
+        assert entry["estado"] == "Aprobado" and entry["numero"].startswith("001-001-"), entry
+        codes = {w["code"] for w in body["warnings"]}
+        assert codes == {"TOTAL_RECALCULADO", "DESCRIPCION_POR_DEFECTO", "PAGO_DISTINTO_DEL_TOTAL"}, body
+        xml = etree.fromstring(entry["xml"].encode())
+        ns = {"rec": RECIBO_NS}
+        assert xml.findtext("rec:Rec/rec:gCamRec/rec:dTotRec", namespaces=ns) == "371000"
+        assert [x.text for x in xml.iterfind(".//rec:dMonRetIVA", ns)] == ["10000"]
+        assert [x.text for x in xml.iterfind(".//rec:dMonRetRenta", ns)] == ["5000"]
+        assert recibo_schema().validate(xml), recibo_schema().error_log
+
+        async with session.get(f"{stack.url}/{demo.slug}/de/cdc/{entry['cdc']}", headers=bearer(demo)) as r:
+            record = (await r.json())["result"]
+        assert record["data"]["total"] == 371000, record
+        first = record["data"]["documentoAsociado"][0]
+        assert (first["montoRetencionIva"], first["montoRetencionRenta"]) == (10000, 5000), record
+
+        async with session.get(f"{stack.url}/{demo.slug}/de/kude/{entry['cdc']}", headers=bearer(demo)) as r:
+            assert r.status == 200 and r.content_type == "application/pdf", await r.text()
+            pdf = await r.read()
+    kude = tmp_path / "recibo.pdf"
+    kude.write_bytes(pdf)
+    extracted = await asyncio.to_thread(
+        subprocess.run, ["pdftotext", "-layout", str(kude), "-"], check=True, capture_output=True, text=True
+    )
+    text = " ".join(extracted.stdout.split())
+    assert "Retención IVA" in text and "185.000 10.000 5.000" in text and "₲ 371.000" in text, text
+
+
+@pytest.mark.parametrize(
+    ("tipo", "title"), [(9, "BOLETA DE VENTA ELECTRÓNICA"), (10, "BOLETA RESIMPLE ELECTRÓNICA")]
+)
+async def test_boletas_are_signed_validated_and_approved_by_the_simulator(
+    stack: Stack, tmp_path: Path, tipo: int, title: str
+) -> None:
+    """iTiDE 9 / 10 of the current tiTiDE, posted as FacturaSend JSON (tipoDocumento 9 / 10): the
+    signed rDE validates against the official XSD and verifies with xmlsec1, the simulator approves
+    it (0260) and the KuDE carries the type's title."""
+    demo = stack.tenants[DEMO_SLUG]
+    boleta = demo_invoice(
+        tipoDocumento=tipo,
+        cliente={"contribuyente": False, "razonSocial": "Sin Nombre", "tipoOperacion": 2, "documentoTipo": 5,
+                 "documentoNumero": "0", "pais": "PRY"},
+    )  # fmt: skip
+    boleta.pop("factura")
+    async with aiohttp.ClientSession() as session:
+        status, body = await post(session, stack, f"/{demo.slug}/de/create?xml=true", boleta, bearer(demo))
+        assert status == 200, body
+        [de] = body["deList"]
+        assert de["cdc"].startswith(f"{tipo:02d}") and de["estado"] == "Aprobado", de
+        assert de["respuesta_codigo"] == "0260"
+        signed = de["xml"]
+        async with session.get(f"{stack.url}/{demo.slug}/de/kude/{de['cdc']}", headers=bearer(demo)) as r:
+            assert r.status == 200, await r.text()
+            pdf = await r.read()
+    assert schema_errors(etree.fromstring(signed.encode()), SCHEMA_RDE) == []
+    path = tmp_path / "boleta.xml"
+    path.write_text(signed, encoding="utf-8")
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(ensure_test_ca(stack.ca_dir).certificate_pem)
+    verified = await asyncio.to_thread(
+        subprocess.run,
+        ["xmlsec1", "--verify", "--id-attr:Id", "DE", "--trusted-pem", str(ca), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+    kude = tmp_path / "boleta.pdf"
+    kude.write_bytes(pdf)
+    extracted = await asyncio.to_thread(
+        subprocess.run, ["pdftotext", "-layout", str(kude), "-"], check=True, capture_output=True, text=True
+    )
+    assert title in " ".join(extracted.stdout.split())
 
 
 async def test_validation_error_is_400_with_the_field_path(stack: Stack) -> None:

@@ -44,7 +44,7 @@ def signed(name: str, credentials: Any) -> bytes:
 def test_fixtures_cover_every_type() -> None:
     datas = [load_fixture(n)["data"] for n in FIXTURE_NAMES]
     kinds = {d.get("tipoDocumento", d.get("tipo_documento")) for d in datas}
-    assert {1, 4, 5, 6, 7, 55} <= {int(k) for k in kinds}
+    assert {1, 4, 5, 6, 7, 9, 10, 55} <= {int(k) for k in kinds}
 
 
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
@@ -79,6 +79,23 @@ def test_engine_documents_qr_decodes(
     assert decode_qr(page_png(pdf, tmp_path)) == [view.dCarQR]
     text = squash(pdf_text(pdf, tmp_path))
     assert ("CDC: " + " ".join(view.cdc_blocks)).replace(" ", "") in text.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [("boleta_venta", "BOLETA DE VENTA ELECTRÓNICA"), ("boleta_resimple", "BOLETA RESIMPLE ELECTRÓNICA")],
+)
+@pytest.mark.parametrize("fmt_name", ["a4", "ticket"])
+def test_boletas_render_with_their_title_and_qr(
+    renderer: KudeRenderer, kude_credentials: Any, tmp_path: Path, name: str, heading: str, fmt_name: str
+) -> None:
+    """iTiDE 9 / 10 (current tdDesTiDE): the KuDE is titled after the document type."""
+    xml = signed(name, kude_credentials)
+    view = read_rde(xml)
+    pdf = renderer.render(xml, format=fmt_name)
+    text = squash(pdf_text(pdf, tmp_path))
+    assert heading in text and f"Consulte la validez de esta {heading.capitalize()}" in text, text
+    assert decode_qr(page_png(pdf, tmp_path)) == [view.dCarQR]
 
 
 def test_engine_fe_iva_breakdown_matches_totals(

@@ -46,12 +46,12 @@ def reply(accepted: bool, code: str, protocol: str | None = None) -> EventReply:
     return EventReply(accepted, status, code, "mensaje", protocol, None, Exchange(b"<req/>", b"<res/>"))
 
 
-async def run(kind: str, port: FakeEventPort, fields: dict[str, object]) -> list[object]:
+async def run(kind: str, port: FakeEventPort, fields: dict[str, object], cdc: str = CDC) -> list[object]:
     artifacts = InMemoryArtifactStore()
     sha = await artifacts.put(b"<rGesEve/>", MEDIA_XML)
     document_id = uuid.uuid4()
     signed = SifenEventSigned(
-        event_id=uuid.uuid4(), sifen_id=42, kind=kind, document_id=document_id, cdc=CDC, fields=fields,
+        event_id=uuid.uuid4(), sifen_id=42, kind=kind, document_id=document_id, cdc=cdc, fields=fields,
         signed_sha256=sha,
     )  # fmt: skip
     env = Envelope.wrap(signed, tenant_id=uuid.uuid4(), producer="t").at(f"document-{document_id}", 3)
@@ -99,3 +99,16 @@ async def test_accepted_inutilizacion_voids_the_range() -> None:
         20,
         1,
     )
+
+
+async def test_recibo_cancelacion_is_recorded_without_calling_sifen() -> None:
+    """facturasend-api §2.4: a recibo digital (CDC 55…) never goes to SIFEN, nor does its cancelación."""
+    recibo = "55" + CDC[2:]
+    port = FakeEventPort(reply(False, "4002"))
+    accepted, cancelled = await run(
+        "cancelacion", port, {"cdc": recibo, "motivo": "Recibo duplicado"}, recibo
+    )
+    assert port.sent == [] and port.lookups == []
+    assert isinstance(accepted, SifenEventAccepted) and accepted.cdc == recibo and accepted.protocol is None
+    assert "no se envía a SIFEN" in accepted.sifen_message
+    assert isinstance(cancelled, DocumentCancelled) and cancelled.reason == "Recibo duplicado"

@@ -95,7 +95,7 @@ def test_codigo_seguridad_is_nine_digits_and_never_the_document_number() -> None
 
 
 @given(
-    tipo=st.sampled_from([1, 4, 5, 6, 7, 55]),
+    tipo=st.sampled_from([1, 4, 5, 6, 7, 9, 10, 55]),
     ruc=st.integers(min_value=100, max_value=99_999_999),
     est=st.integers(1, 999),
     pun=st.integers(1, 999),

@@ -34,7 +34,7 @@ S = "{http://ekuatia.set.gov.py/sifen/xsd}"
 
 def test_every_part_1_document_type_is_covered() -> None:
     types = {_tipo(name) for name in SIFEN_DOCUMENTS}
-    assert types == {1, 4, 5, 6, 7}  # FE, AFE, NCE, NDE, NRE
+    assert types == {1, 4, 5, 6, 7, 9, 10}  # FE, AFE, NCE, NDE, NRE, boleta de venta, boleta resimple
 
 
 @pytest.mark.parametrize("name", SIFEN_DOCUMENTS)

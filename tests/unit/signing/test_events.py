@@ -94,6 +94,20 @@ def test_request_with_fifteen_events_validates_and_each_signature_verifies(
         build_event_request(1, [*signed, signed[0]])
 
 
+def test_inutilizacion_of_boletas_de_venta_validates_resimple_is_not_in_the_event_schema(
+    credentials: SigningCredentials,
+) -> None:
+    """tiTiDEEv (Evento_Types_v150.xsd) enumerates 9 (boleta de venta) but not 10 (boleta resimple)."""
+    body = dict(BODIES["inutilizacion"], tipoDocumento=9)
+    request = build_event_request(
+        1, [sign_event(build_event("inutilizacion", body, event_id=3), credentials)]
+    )
+    assert schema_errors(event_group(request), SCHEMA_EVENT) == []
+    with pytest.raises(DocumentInvalid) as info:
+        build_event("inutilizacion", dict(body, tipoDocumento=10), event_id=4)
+    assert [(i.code, i.path) for i in info.value.issues] == [("VALOR_NO_PERMITIDO", "data.tipoDocumento")]
+
+
 def test_tampered_event_fails_both_verifiers(
     credentials: SigningCredentials, xmlsec1: str, tmp_path: Path
 ) -> None:
@@ -112,7 +126,7 @@ def test_bad_event_body_lists_every_issue_with_json_paths() -> None:
     codes = {(i.code, i.path) for i in info.value.issues}
     assert ("CDC_INVALIDO", "data.cdc") in codes and ("LONGITUD_INVALIDA", "data.motivo") in codes
     with pytest.raises(DocumentInvalid) as info:
-        build_event("inutilizacion", {"tipoDocumento": 9}, event_id=1)
+        build_event("inutilizacion", {"tipoDocumento": 10}, event_id=1)
     paths = {i.path for i in info.value.issues}
     assert {
         "data.timbrado",
@@ -160,6 +174,17 @@ def test_cancel_window_48h_for_fe_168h_for_other_types() -> None:
     assert "DTE_CON_CONFORMIDAD" in _codes(
         "cancelacion", _ctx(document_type=1, approved_at=NOW, prior_events=frozenset({"conformidad"}))
     )  # 4004
+
+
+def test_recibo_admits_only_its_cancelacion_without_sifen_deadlines() -> None:
+    """The recibo digital (55) is ours, never sent to SIFEN: no 4010 deadline, no other event."""
+    recibo = _ctx(document_type=55, approved_at=NOW - timedelta(days=30))
+    assert _codes("cancelacion", recibo) == set()
+    assert "EVENTO_DUPLICADO" in _codes(
+        "cancelacion", _ctx(document_type=55, approved_at=NOW, prior_events=frozenset({"cancelacion"}))
+    )
+    assert "EVENTO_NO_APLICA" in _codes("nominacion", recibo)
+    assert _codes("cancelacion", _ctx(document_type=55)) == {"DTE_NO_APROBADO"}  # not signed yet
 
 
 def test_inutilizacion_range_rules() -> None:

@@ -58,7 +58,7 @@ def prepare(deps: GatewayDeps, tenant: Tenant, bodies: list[Any], *, recibo: boo
                 (index, ValidationIssue("JSON_INVALIDO", "data", "Cada documento debe ser un objeto"))
             )
             continue
-        tolerated = tolerate(body)
+        tolerated = tolerate(dict(body, tipoDocumento=55) if recibo else body)
         data, numero, found = normalize(tolerated.data, now)
         if recibo:
             data["tipoDocumento"] = 55

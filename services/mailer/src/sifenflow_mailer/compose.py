@@ -32,6 +32,8 @@ _TITLES = {
     5: "Nota de crédito electrónica",
     6: "Nota de débito electrónica",
     7: "Nota de remisión electrónica",
+    9: "Boleta de venta electrónica",
+    10: "Boleta resimple electrónica",
     55: "Recibo digital",
 }
 _SYMBOLS = {"PYG": "₲", "USD": "US$", "EUR": "€", "BRL": "R$"}

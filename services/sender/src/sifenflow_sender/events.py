@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -21,11 +22,13 @@ from sifenflow_common.messages.lifecycle import (
     SifenEventSigned,
 )
 from sifenflow_common.runtime.consumer import Append, Effects
+from sifenflow_common.sifen.event_rules import is_recibo_cancellation
 from sifenflow_sender.ports import EventReply, SifenRefused
 
 # "already registered" answers (4003 cancelación duplicada, 4101 notificación duplicada): when our
 # own earlier attempt reached SIFEN (its answer was lost), siConsDE lists the event with our rEve Id.
 DUPLICATE_CODES = frozenset({"4003", "4101"})
+RECIBO_CANCELLED = "Cancelación del recibo digital registrada (el recibo no se envía a SIFEN)"
 
 
 class EventPort(Protocol):
@@ -54,9 +57,37 @@ def _range(signed: SifenEventSigned) -> RangeVoided:
     )
 
 
+def _recibo_cancelled(signed: SifenEventSigned) -> list[Message]:
+    """A recibo digital is never sent to SIFEN (facturasend-api §2.4), nor is its cancelación: we
+    record it ourselves; the signed event XML stays as the request artifact."""
+    assert signed.document_id is not None and signed.cdc is not None
+    return [
+        SifenEventAccepted(
+            event_id=signed.event_id,
+            kind=signed.kind,
+            document_id=signed.document_id,
+            cdc=signed.cdc,
+            sifen_code="0600",
+            sifen_message=RECIBO_CANCELLED,
+            processed_at=datetime.now(UTC),
+            request_sha256=signed.signed_sha256,
+        ),
+        DocumentCancelled(
+            document_id=signed.document_id,
+            cdc=signed.cdc,
+            event_id=signed.event_id,
+            reason=str(signed.fields.get("motivo", "")),
+        ),
+    ]
+
+
 async def on_sifen_event_signed(envelope: Envelope, message: Message, deps: EventSenderDeps) -> Effects:
     assert isinstance(message, SifenEventSigned)
     signed = message
+    assert envelope.stream is not None
+    if is_recibo_cancellation(signed.kind, signed.cdc) and signed.document_id is not None:
+        version = await deps.store.stream_version(envelope.stream)
+        return Effects(appends=[Append(envelope.stream, version, _recibo_cancelled(signed))])
     xml = await deps.artifacts.get(signed.signed_sha256)
     events: list[Message]
     try:

@@ -8,7 +8,7 @@ is persisted in the simulator's SQLite file, so registrations survive restarts. 
         "estado": "ACT", "factura_electronica": true,
         "csc": {"0001": "ABCD0000000000000000000000000000"},
         "timbrados": [{"numero": "12345678", "inicio": "2024-01-01", "fin": null,
-                       "tipos": [1, 4, 5, 6, 7], "establecimientos": {"001": ["001", "002"]}}]}]}
+                       "tipos": [1, 4, 5, 6, 7, 9, 10], "establecimientos": {"001": ["001", "002"]}}]}]}
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Timbrado:
     numero: str  # dNumTim, 8 digits
     inicio: date  # dFeIniT
     fin: date | None = None  # dFeFinT
-    tipos: frozenset[int] = frozenset({1, 4, 5, 6, 7})
+    tipos: frozenset[int] = frozenset({1, 4, 5, 6, 7, 9, 10})
     establecimientos: dict[str, frozenset[str]] = field(default_factory=dict)  # dEst -> dPunExp
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def contribuyente_from_dict(data: dict[str, Any], path: str = "$") -> Contribuye
                 numero=numero,
                 inicio=_date(t.get("inicio"), f"{tpath}.inicio"),
                 fin=_date(t["fin"], f"{tpath}.fin") if t.get("fin") else None,
-                tipos=frozenset(int(x) for x in (t.get("tipos") or [1, 4, 5, 6, 7])),
+                tipos=frozenset(int(x) for x in (t.get("tipos") or [1, 4, 5, 6, 7, 9, 10])),
                 establecimientos=establecimientos,
             )
         )

@@ -30,7 +30,7 @@ class ItemsMixin(MapperBase):
             self.add("CAMPO_REQUERIDO", "data.items", "El documento necesita al menos un ítem (MT E700)")
             return [], None
         with_values = tipo != 7
-        with_iva = tipo in (1, 5, 6) and d.tipo_impuesto in _IVA_KINDS
+        with_iva = tipo in (1, 5, 6, 9, 10) and d.tipo_impuesto in _IVA_KINDS
         b2g = d.cliente.tipo_operacion == 3
         per_item_fx = self.moneda != PYG and d.condicion_tipo_cambio == 2
         out: list[de.GCamItem] = []

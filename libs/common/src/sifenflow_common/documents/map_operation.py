@@ -35,7 +35,7 @@ class OperationMixin(MapperBase):
             )
         des_timp = rules.check_code("iTImp", d.tipo_impuesto, "data.tipoImpuesto", self.issues) or ""
         ope = de.GOpeCom(iTImp=d.tipo_impuesto, dDesTImp=des_timp, cMoneOpe=d.moneda.upper(), dDesMoneOpe="")
-        if tipo in (1, 4):
+        if tipo in codes.SALE_TYPES:
             tipo_tra = d.tipo_transaccion or 1
             ope.iTipTra = tipo_tra
             ope.dDesTipTra = rules.check_code("iTipTra", tipo_tra, "data.tipoTransaccion", self.issues)
@@ -246,11 +246,16 @@ class OperationMixin(MapperBase):
         )
 
     # ------------------------------------------------------------------ condición
-    def _condicion(self, c: Condicion | None, totals: tot.Totals | None) -> de.GCamCond | None:
+    def _condicion(
+        self, c: Condicion | None, totals: tot.Totals | None, *, partial: bool = False
+    ) -> de.GCamCond | None:
+        """``partial``: the entregas may cover part of the total (a recibo)."""
         path = "data.condicion"
         if c is None:
             self.add(
-                "GRUPO_REQUERIDO", path, "Facturas y autofacturas necesitan la condición de la operación"
+                "GRUPO_REQUERIDO",
+                path,
+                "Facturas, autofacturas y boletas necesitan la condición de la operación",
             )
             return None
         desc = rules.check_code("iCondOpe", c.tipo, f"{path}.tipo", self.issues)
@@ -274,7 +279,7 @@ class OperationMixin(MapperBase):
             paid += _to_operation_currency(
                 pago.dMonTiPag, pago.cMoneTiPag, pago.dTiCamTiPag, self.moneda, self._cambio()
             )
-        if c.tipo == 1 and c.entregas and total is not None and self.issues.ok:
+        if c.tipo == 1 and c.entregas and total is not None and self.issues.ok and not partial:
             tolerance = Decimal(1) if self.moneda == PYG else Decimal("0.01")
             if paid + tolerance <= total:
                 self.add(

@@ -54,7 +54,8 @@ class _Mapper(OperationMixin, PartiesMixin, ItemsMixin, TransportMixin, ExtrasMi
             self.add(
                 "TIPO_DOCUMENTO_INVALIDO",
                 "data.tipoDocumento",
-                f"Tipo de documento {tipo} no soportado; valores: 1, 4, 5, 6, 7 (55 = recibo, /recibo)",
+                f"Tipo de documento {tipo} no soportado; valores: 1, 4, 5, 6, 7, 9, 10 "
+                "(55 = recibo, /recibo)",
             )
             return None
         if p.version != 150:
@@ -99,7 +100,7 @@ class _Mapper(OperationMixin, PartiesMixin, ItemsMixin, TransportMixin, ExtrasMi
                 autofactura=tipo == 4,
             )
             self._post_totals(totals)
-        if tipo in (1, 4):
+        if tipo in codes.SALE_TYPES:
             g_dtip.gCamCond = self._condicion(d.condicion, totals)
         g_dtip.gCamEsp = self._sectores()
         if (tipo in (1, 7) and d.transporte is not None) or tipo == 7:

@@ -87,6 +87,12 @@ class _ReciboMapper(_Mapper):
                     self.add("CAMPO_REQUERIDO", f"{path}.monto", "Indique el monto aplicado a este documento")
                 else:
                     montos.append(rules.check_amount(x.monto, f"{path}.monto", self.issues, positive=True))
+                for key, retained in (
+                    ("montoRetencionIva", x.monto_retencion_iva),
+                    ("montoRetencionRenta", x.monto_retencion_renta),
+                ):
+                    if retained is not None:
+                        rules.check_amount(retained, f"{path}.{key}", self.issues)
             if self.issues.ok:
                 suma = sum((m for m in montos if m is not None), ZERO)
                 if total is not None and total != suma:
@@ -109,7 +115,7 @@ class _ReciboMapper(_Mapper):
         g_cond = None
         if d.condicion is not None and total is not None:
             totals_like = _TotalsView(total)
-            g_cond = self._condicion(d.condicion, totals_like)  # type: ignore[arg-type]
+            g_cond = self._condicion(d.condicion, totals_like, partial=True)  # type: ignore[arg-type]
         if not self.issues.ok:
             return None
         assert ruc and timbrado and tim_fecha and est and pun and num and fecha and cod_seg and tip_emi
@@ -181,6 +187,8 @@ class _ReciboMapper(_Mapper):
             out.append("<rec:gDocRec>")
             _write_group(g, out)
             _own(out, "dMonApl", x.monto)
+            _own(out, "dMonRetIVA", x.monto_retencion_iva)
+            _own(out, "dMonRetRenta", x.monto_retencion_renta)
             out.append("</rec:gDocRec>")
         out.append("</rec:Rec></rec:rRec>")
         info = {

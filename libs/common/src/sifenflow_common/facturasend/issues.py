@@ -60,6 +60,9 @@ CODES: Final[dict[str, str]] = {
 WARNING_CODES: Final[dict[str, str]] = {
     "CAMPO_IGNORADO": "Campo ignorado en este contexto (FacturaSend también lo ignora)",
     "VALOR_CORREGIDO": "Valor corregido; se usa el valor indicado en el mensaje",
+    "TOTAL_RECALCULADO": "Total del recibo recalculado como la suma de los documentos asociados",
+    "DESCRIPCION_POR_DEFECTO": "Código 'otro' sin descripción: se usa la descripción por defecto",
+    "PAGO_DISTINTO_DEL_TOTAL": "Las entregas del recibo no suman el total (pago parcial o en exceso)",
 }
 
 

@@ -464,6 +464,8 @@ class DocumentoAsociado(_Model):
     constancia_numero: CodeNum | None = None
     constancia_control: str | None = None
     monto: Amount | None = None  # recibo only
+    monto_retencion_iva: Amount | None = None  # recibo only: IVA withheld on this document
+    monto_retencion_renta: Amount | None = None  # recibo only: income tax withheld
 
 
 class Obligacion(_Model):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sifenflow_common.errors import ValidationIssue
+from sifenflow_common.facturasend.recibo_tolerance import tolerate_recibo
 
 
 @dataclass(slots=True)
@@ -58,4 +59,6 @@ def drop_blank_strings(value: Any) -> Any:
 def tolerate(data: Mapping[str, Any], root: str = "data") -> Tolerated:
     """The document as the engine should read it, and a warning for each thing ignored or corrected."""
     cleaned = drop_blank_strings(camelize(data))
+    if str(cleaned.get("tipoDocumento", "")).strip() == "55":  # recibo digital: its own corrections
+        return Tolerated(*tolerate_recibo(cleaned))
     return Tolerated(data=cleaned)

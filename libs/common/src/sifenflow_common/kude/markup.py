@@ -18,7 +18,7 @@ from typing import Literal
 
 from sifenflow_common.kude import formatting as fmt
 from sifenflow_common.kude.qr import qr_png_data_uri
-from sifenflow_common.sifen.rde_view import GCamDEAsoc, GCamItem, GTotSub, RdeView
+from sifenflow_common.sifen.rde_view import GCamDEAsoc, GCamItem, GDocRec, GTotSub, RdeView
 
 Environment = Literal["simulado", "test", "produccion"]
 Format = Literal["a4", "ticket"]
@@ -29,6 +29,8 @@ TITLES = {
     5: "Nota de crédito electrónica",
     6: "Nota de débito electrónica",
     7: "Nota de remisión electrónica",
+    9: "Boleta de venta electrónica",
+    10: "Boleta resimple electrónica",
     55: "Recibo electrónico",
 }
 LEGEND_SIMULADO = "Generado desde un Ambiente no conectado a la SET"
@@ -575,13 +577,23 @@ def _recibo_docs(view: RdeView) -> str:
     if rec is None:
         return ""
     cur = view.currency
-    rows = "".join(
-        f'<tr><td>{e(_asoc_text(d))}</td><td class="c-val">{fmt.amount(d.dMonApl, cur)}</td></tr>'
-        for d in view.gDocRec
+    retained = any(d.dMonRetIVA is not None or d.dMonRetRenta is not None for d in view.gDocRec)
+
+    def cells(d: GDocRec) -> str:
+        out = f'<td>{e(_asoc_text(d))}</td><td class="c-val">{fmt.amount(d.dMonApl, cur)}</td>'
+        if retained:
+            for value in (d.dMonRetIVA, d.dMonRetRenta):
+                out += f'<td class="c-val">{fmt.amount(value, cur) if value is not None else ""}</td>'
+        return out
+
+    rows = "".join(f"<tr>{cells(d)}</tr>" for d in view.gDocRec)
+    extra_cols = '<col class="c-val"/><col class="c-val"/>' if retained else ""
+    extra_heads = (
+        '<th class="c-val">Retención IVA</th><th class="c-val">Retención renta</th>' if retained else ""
     )
     docs = (
-        '<table class="items recibo"><colgroup><col/><col class="c-val"/></colgroup><thead><tr>'
-        '<th>Documento pagado</th><th class="c-val">Monto aplicado</th></tr></thead>'
+        f'<table class="items recibo"><colgroup><col/><col class="c-val"/>{extra_cols}</colgroup><thead><tr>'
+        f'<th>Documento pagado</th><th class="c-val">Monto aplicado</th>{extra_heads}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
         if rows
         else ""

@@ -21,6 +21,8 @@ class TipoDocumento(IntEnum):
     NOTA_CREDITO = 5
     NOTA_DEBITO = 6
     NOTA_REMISION = 7
+    BOLETA_VENTA = 9  # in tiTiDE of the current XSD; rules inferred (docs/document-engine.md)
+    BOLETA_RESIMPLE = 10
     RECIBO = 55
 
 
@@ -67,7 +69,10 @@ class TipoDocAsociado(IntEnum):
     CONSTANCIA = 3
 
 
-SIFEN_TYPES: Final = frozenset({1, 4, 5, 6, 7})
+SIFEN_TYPES: Final = frozenset({1, 4, 5, 6, 7, 9, 10})
+# Sale documents that carry the operation's condition (E600) and transaction type (D011).
+SALE_TYPES: Final = frozenset({1, 4, 9, 10})
+BOLETA_TYPES: Final = frozenset({9, 10})
 TIPO_ID_INNOMINADO: Final = 5
 
 

@@ -24,6 +24,12 @@ RECEPTOR_WINDOW: Final = timedelta(hours=1080)  # 45 days from emission (MT §6.
 # numbers, dNumFin - dNumIn + 1 <= 1000) never gets a 4067 whichever way SIFEN counts.
 MAX_INUTILIZATION_NUMBERS: Final = 1000
 _CONCLUSIVE_RECEPTOR_EVENTS: Final = frozenset({"conformidad", "disconformidad", "desconocimiento"})
+RECIBO_TYPE: Final = 55  # FacturaSend's recibo digital: never sent to SIFEN, its CDC starts with 55
+
+
+def is_recibo_cancellation(kind: str, cdc: str | None) -> bool:
+    """The cancelación of a recibo digital: recorded by us, never sent to SIFEN."""
+    return kind == "cancelacion" and cdc is not None and cdc.startswith(str(RECIBO_TYPE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +103,15 @@ def check_event_rules(kind: str, data: Mapping[str, Any], context: EventContext)
                 f"El emisor no puede enviar el evento de receptor {kind}",
             )
 
+    recibo = context.document_type == RECIBO_TYPE
+    if recibo and kind != "cancelacion":
+        add("EVENTO_NO_APLICA", "data.cdc", f"Un recibo digital no va a SIFEN: admite cancelación, no {kind}")
     if kind == "cancelacion":
-        if context.approved_at is None:
+        if context.approved_at is None and recibo:
+            add("DTE_NO_APROBADO", "data.cdc", "El recibo aún no está firmado: reintente en unos segundos")
+        elif context.approved_at is None:
             add("DTE_NO_APROBADO", "data.cdc", "Sólo se cancela un DTE aprobado por SIFEN (SIFEN 4002)")
-        else:
+        elif not recibo:  # SIFEN's deadlines (4009/4010) concern DTEs, not our recibo
             fe = context.document_type == 1
             window = CANCEL_WINDOW_FE if fe else CANCEL_WINDOW_OTHER
             if now - context.approved_at.astimezone(UTC) > window:

@@ -223,7 +223,8 @@ def _group_inutilizacion(data: Mapping[str, Any]) -> etree._Element:
     f.integer("punto", "dPunExp", allowed=range(1, 1000), width=3)
     f.integer("desde", "dNumIn", allowed=range(1, 10_000_000), width=7)
     f.integer("hasta", "dNumFin", allowed=range(1, 10_000_000), width=7)
-    f.integer("tipoDocumento", "iTiDE", allowed={1, 4, 5, 6, 7})
+    # tiTiDEEv (Evento_Types_v150.xsd) lists 9, the boleta de venta, but not 10 (boleta resimple)
+    f.integer("tipoDocumento", "iTiDE", allowed={1, 4, 5, 6, 7, 9})
     f.text("motivo", "mOtEve", min_len=5, max_len=500)
     serie = f.get("serie")
     if serie is not None:

@@ -608,9 +608,12 @@ class GCamDEAsoc:
 
 @dataclass(frozen=True, slots=True)
 class GDocRec(GCamDEAsoc):
-    """Recibo digital (tipo 55, sifenflow schema docs/recibo_v1.xsd): a document paid and the amount."""
+    """Recibo digital (tipo 55, sifenflow schema docs/recibo_v1.xsd): a document paid, the amount
+    applied and the IVA / renta withheld on it."""
 
     dMonApl: Decimal | None = None
+    dMonRetIVA: Decimal | None = None
+    dMonRetRenta: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

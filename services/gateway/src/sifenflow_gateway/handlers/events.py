@@ -20,7 +20,7 @@ from aiohttp import web
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.messages.envelope import document_stream
 from sifenflow_common.messages.lifecycle import SifenEventRequested
-from sifenflow_common.sifen.event_rules import EventContext, check_event_rules
+from sifenflow_common.sifen.event_rules import RECIBO_TYPE, EventContext, check_event_rules
 from sifenflow_common.sifen.paraguay_time import paraguay_to_utc
 from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.auth import authenticate, check_role, not_found, tenant_principal
@@ -134,7 +134,7 @@ async def submit_event(request: web.Request, tenant: Tenant, kind: str, body: An
     cdc: str | None = None
     if kind == "inutilizacion":
         fields["timbrado"] = str(fields.get("timbrado") or tenant.timbrado_numero)
-        fields["tipoDocumento"] = _int(body, "tipoDocumento", 1, 8)
+        fields["tipoDocumento"] = _int(body, "tipoDocumento", 1, 10)  # the event schema: 1, 4-7, 9
         fields["establecimiento"] = str(_int(body, "establecimiento", 1, 999)).zfill(3)
         fields["punto"] = str(_int(body, "punto", 1, 999)).zfill(3)
         fields["desde"] = _int(body, "desde", 1, 9_999_999)
@@ -171,6 +171,7 @@ async def submit_event(request: web.Request, tenant: Tenant, kind: str, body: An
                 now=now,
                 signer_ruc=tenant.ruc,
                 issuer_ruc=f"{cdc[2:10].lstrip('0')}-{cdc[10]}",
+                document_type=RECIBO_TYPE if cdc.startswith(str(RECIBO_TYPE)) else None,
                 emitted_at=_emitted_at(cdc),
                 prior_events=history.registered,
             )
