@@ -170,7 +170,7 @@ CASES: dict[str, Case] = {
     "seed/invoicing-emit-invoice.json": invoice_example,
     "seed/invoicing-emit-remision.partial.txt": remision_example,
     "seed/invoicing-events-cancel.json": cancel_example,
-    # "seed/recibo-create.json": recibo_example,  — waits for the recibo digital as FacturaSend documents it
+    "seed/recibo-create.json": recibo_example,
     "facturasend_api/de-create.json": de_create_example,
 }
 
