@@ -471,7 +471,7 @@ async def test_recibo_cancelacion_is_recorded_by_us_and_never_reaches_sifen(lc: 
             assert status == 200 and body["reciboList"][0]["xml"], body  # xml=true: signed
             cdc = body["reciboList"][0]["cdc"]
             demo = stack.tenants[DEMO_SLUG]
-            async with session.put(f"{sim}/admin/faults", json=tripwire) as r:
+            async with session.put(f"{sim}/admin/faults", json=tripwire, headers=stack.sim_admin) as r:
                 assert r.status == 200, await r.text()
             try:
 
@@ -493,13 +493,13 @@ async def test_recibo_cancelacion_is_recorded_by_us_and_never_reaches_sifen(lc: 
                     assert found["estado"] == "Cancelado" and found["situacion"] == 99, found
 
                 await eventually(cancelado, timeout=20, interval=0.2)
-                async with session.get(f"{sim}/admin/faults") as r:
+                async with session.get(f"{sim}/admin/faults", headers=stack.sim_admin) as r:
                     [rule] = (await r.json())["rules"]
                 assert rule["count"] == 1, rule  # the simulator saw no event request
-                async with session.get(f"{sim}/admin/documents/{cdc}") as r:
+                async with session.get(f"{sim}/admin/documents/{cdc}", headers=stack.sim_admin) as r:
                     assert r.status == 404  # nor the recibo itself
             finally:
-                async with session.delete(f"{sim}/admin/faults") as r:
+                async with session.delete(f"{sim}/admin/faults", headers=stack.sim_admin) as r:
                     assert r.status in (200, 204)
             status, again = await post(
                 session, lc, DEMO_SLUG, "/evento/cancelacion", {"cdc": cdc, "motivo": "Otra vez por error"}
