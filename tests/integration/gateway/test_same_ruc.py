@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from sifenflow_cli.main import cli
 from tests.integration.gateway.conftest import MASTER, LiveGateway, bearer
-from tests.unit.gateway.samples import tenant_body, unique_ruc
+from tests.unit.gateway.samples import factura, tenant_body, unique_ruc
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +56,33 @@ def test_cli_refuses_a_second_company_with_the_same_ruc(
         assert result.exit_code == expected, result.output
     error = json.loads(result.stderr)["errores"][0]
     assert (error["code"], error["path"]) == ("RUC_YA_REGISTRADO", "params.ruc")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_cdc_of_another_document_is_refused_before_numbering(live: LiveGateway) -> None:
+    """Two companies that share a RUC from before the refusal existed: the second one's document
+    would get the first one's CDC. It is refused (409) and its number stays free."""
+    first, first_token = await live.tenant()
+    second, second_token = await live.tenant()
+    await live.pool.execute(
+        "UPDATE tenants SET params = jsonb_set(params, '{ruc}', to_jsonb($2::text)) WHERE id = $1",
+        second.id,
+        first.params["ruc"],
+    )
+    same = factura(codigoSeguridadAleatorio="123456789")
+    ok = await live.client.post(f"/{first.slug}/de/create", json=same, headers=bearer(first_token))
+    assert ok.status == 200, await ok.text()
+    cdc = (await ok.json())["deList"][0]["cdc"]
+
+    refused = await live.client.post(f"/{second.slug}/de/create", json=same, headers=bearer(second_token))
+    assert refused.status == 409
+    body = await refused.json()
+    assert body["code"] == "CDC_YA_UTILIZADO" and cdc in body["error"]
+    count = "SELECT count(*) FROM gateway_documents WHERE tenant_id = $1"
+    assert await live.pool.fetchval(count, second.id) == 0
+    events = "SELECT count(*) FROM events WHERE tenant_id = $1"
+    assert await live.pool.fetchval(events, second.id) == 0
+
+    other = await live.client.post(f"/{second.slug}/de/create", json=factura(), headers=bearer(second_token))
+    assert other.status == 200, await other.text()
+    assert (await other.json())["deList"][0]["numero"].endswith("0000001")  # no gap
