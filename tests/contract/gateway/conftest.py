@@ -21,7 +21,7 @@ from sifenflow_gateway.sink import IntakeOnlySink
 from tests.e2e.pipeline.stack import Stack, standalone_stack
 from tests.integration.gateway.conftest import gw_dsn, gw_pool  # noqa: F401 - the same session database
 from tests.unit.gateway.fakes import FakeDirectory, InMemoryIntakeStore
-from tests.unit.gateway.samples import tenant_body
+from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 
 @dataclass
@@ -34,7 +34,7 @@ class IntakeHarness:
 async def _tenants(make: object) -> tuple[Tenant, Tenant]:
     out = []
     for _ in range(2):
-        data, _ = parse_tenant_input(tenant_body(f"c{uuid.uuid4().hex[:10]}"))
+        data, _ = parse_tenant_input(tenant_body(f"c{uuid.uuid4().hex[:10]}", ruc=unique_ruc()))
         assert data is not None
         out.append(await make(data))  # type: ignore[operator]
     return out[0], out[1]

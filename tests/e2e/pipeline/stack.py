@@ -36,7 +36,7 @@ from sifenflow_common.bus.topology import RetryPolicy, Topology
 from sifenflow_common.sifen.test_ca import ensure_test_ca
 from sifenflow_common.testing import eventually
 from sifenflow_common.testing.ports import free_port
-from sifenflow_standalone.demo import DEMO_SLUG, demo_tenant_body, simulator_entry
+from sifenflow_standalone.demo import DEMO_RUC, DEMO_SLUG, demo_tenant_body, simulator_entry
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -54,6 +54,8 @@ SUBSCRIPTIONS = {
     ),
 }
 RETRY = RetryPolicy(max_attempts=5, base_delay_ms=200, backoff=4.0)
+# the second company of every stack (one environment takes each RUC once); it only reads
+OTHER_RUC = "80002201-7"
 SIM_PUNTOS = {"001": ["001"]}  # the simulator knows punto 001 only: punto 002 is rejected (1106)
 
 
@@ -138,7 +140,9 @@ async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo
     slugs = ["otra"] if not create_demo else [DEMO_SLUG, "otra"]
     for slug in slugs:
         async with session.post(
-            f"{stack.url}/admin/tenants", json=demo_tenant_body(ca, slug=slug), headers=admin
+            f"{stack.url}/admin/tenants",
+            json=demo_tenant_body(ca, slug=slug, ruc=DEMO_RUC if slug == DEMO_SLUG else OTHER_RUC),
+            headers=admin,
         ) as r:
             assert r.status == 201, await r.text()
             tenant_id = (await r.json())["result"]["id"]

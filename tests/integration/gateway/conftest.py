@@ -18,7 +18,7 @@ from sifenflow_common.tenants.repository import ApiKeyRepository, TenantReposito
 from sifenflow_common.testing import pg
 from sifenflow_gateway.app import create_app, postgres_deps, secret_box
 from sifenflow_gateway.settings import GatewaySettings
-from tests.unit.gateway.samples import tenant_body
+from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 MASTER = "integration-master-key-0123456789"
 
@@ -61,7 +61,7 @@ class LiveGateway:
 
     async def tenant(self, role: Role = Role.EMISOR, **body: Any) -> tuple[Tenant, str]:
         slug = f"t{uuid.uuid4().hex[:10]}"
-        data, issues = parse_tenant_input({**tenant_body(slug), **body})
+        data, issues = parse_tenant_input({**tenant_body(slug, ruc=unique_ruc()), **body})
         assert data is not None, issues
         tenant = await self.tenants.create(data)
         _, token = await self.keys.create(tenant.id, role, "test")

@@ -19,7 +19,7 @@ from sifenflow_gateway.handlers import bulk
 from sifenflow_gateway.model import BulkBatch
 from sifenflow_gateway.normalize import content_hash
 from tests.integration.gateway.conftest import MASTER, LiveGateway, bearer, gw_settings
-from tests.unit.gateway.samples import factura, make_p12, tenant_body
+from tests.unit.gateway.samples import factura, make_p12, tenant_body, unique_ruc
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -110,7 +110,10 @@ async def test_revoked_and_lectura_keys(live: LiveGateway) -> None:
 async def test_admin_api_and_encrypted_secrets(live: LiveGateway) -> None:
     admin = bearer(MASTER)
     slug = f"adm{uuid.uuid4().hex[:8]}"
-    resp = await live.client.post("/admin/tenants", json=tenant_body(slug, with_cert=True), headers=admin)
+    ruc = unique_ruc()
+    resp = await live.client.post(
+        "/admin/tenants", json=tenant_body(slug, with_cert=True, ruc=ruc), headers=admin
+    )
     assert resp.status == 201, await resp.text()
     tenant = (await resp.json())["result"]
     assert tenant["hasCertificate"] is True and tenant["certificateNotAfter"]
@@ -127,7 +130,7 @@ async def test_admin_api_and_encrypted_secrets(live: LiveGateway) -> None:
     created = await live.client.post(f"/{slug}/de/create", json=factura(), headers=bearer(token))
     assert created.status == 200
     renewed = {
-        "certificate": base64.b64encode(make_p12("80069563-1", "otra")).decode(),
+        "certificate": base64.b64encode(make_p12(ruc, "otra")).decode(),
         "certificatePassword": "otra",
     }
     resp = await live.client.put(f"/admin/tenants/{slug}/certificate", json=renewed, headers=admin)
@@ -185,7 +188,7 @@ async def test_invoicing_emits_all_four_types(live: LiveGateway) -> None:
         {
             "id": tenant.slug,
             "name": tenant.nombre,
-            "ruc": "80069563-1",
+            "ruc": tenant.params["ruc"],
             "business_name": tenant.params["razonSocial"],
         }
     ]

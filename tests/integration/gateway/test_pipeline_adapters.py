@@ -81,7 +81,7 @@ async def test_accepted_document_is_requested_on_its_stream_with_outbox(live: Li
     request = json.loads(await PostgresArtifactStore(live.pool).get(env.payload["request_sha256"]))
     # the builder gets the CDC's inputs frozen (MT v150 §10.1: CDC fields must match the XML)
     assert request["cdc"] == cdc == request["data"]["cdc"]
-    assert request["data"]["numero"] == 1 and request["params"]["ruc"] == "80069563-1"
+    assert request["data"]["numero"] == 1 and request["params"]["ruc"] == tenant.params["ruc"]
     assert request["data"]["codigoSeguridadAleatorio"] == cdc[34:43]
     # the builder's engine rebuilds exactly this CDC from the artifact
     assert build_document(request["params"], request["data"]).cdc == cdc

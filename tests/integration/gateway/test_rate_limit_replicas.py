@@ -17,7 +17,7 @@ from sifenflow_gateway.app import secret_box
 from sifenflow_gateway.ratelimit import PgRateLimiter
 from tests.integration.gateway.conftest import MASTER, gw_settings
 from tests.integration.gateway.gateway_process import gateway_process
-from tests.unit.gateway.samples import tenant_body
+from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 async def new_key(pool: asyncpg.Pool) -> tuple[str, str]:
     settings = gw_settings()
     slug = f"t{uuid.uuid4().hex[:10]}"
-    data, issues = parse_tenant_input(tenant_body(slug))
+    data, issues = parse_tenant_input(tenant_body(slug, ruc=unique_ruc()))
     assert data is not None, issues
     tenant = await TenantRepository(pool, secret_box(settings), settings.sim_base_url).create(data)
     _, token = await ApiKeyRepository(pool).create(tenant.id, Role.EMISOR, "test")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sifenflow_cli.main import cli
 from sifenflow_common.tenants.apikeys import hash_token
 from tests.integration.gateway.conftest import MASTER
-from tests.unit.gateway.samples import make_p12, tenant_body
+from tests.unit.gateway.samples import make_p12, tenant_body, unique_ruc
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +27,10 @@ def runner(gw_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_tenant_and_apikey_lifecycle(runner: CliRunner, tmp_path: Path) -> None:
     slug = f"cli{uuid.uuid4().hex[:8]}"
     definition = tmp_path / "tenant.json"
-    definition.write_text(json.dumps(tenant_body(slug)), encoding="utf-8")
+    ruc = unique_ruc()
+    definition.write_text(json.dumps(tenant_body(slug, ruc=ruc)), encoding="utf-8")
     cert = tmp_path / "empresa.p12"
-    cert.write_bytes(make_p12("80069563-1", "clave"))
+    cert.write_bytes(make_p12(ruc, "clave"))
     result = runner.invoke(
         cli,
         ["tenant", "create", str(definition), "--certificate", str(cert), "--certificate-password", "clave",
@@ -53,7 +54,7 @@ def test_tenant_and_apikey_lifecycle(runner: CliRunner, tmp_path: Path) -> None:
     assert revoked.exit_code == 0 and json.loads(revoked.output)["revokedAt"]
 
     renewed = tmp_path / "renovado.p12"
-    renewed.write_bytes(make_p12("80069563-1", "nueva"))
+    renewed.write_bytes(make_p12(ruc, "nueva"))
     args = ["tenant", "set-certificate", slug, str(renewed), "--certificate-password", "nueva"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -80,7 +81,9 @@ def test_invalid_definition_reports_paths(runner: CliRunner, tmp_path: Path) -> 
 
 def test_certificate_of_another_ruc_refused(runner: CliRunner, tmp_path: Path) -> None:
     definition = tmp_path / "tenant.json"
-    definition.write_text(json.dumps(tenant_body(f"c{uuid.uuid4().hex[:8]}")), encoding="utf-8")
+    definition.write_text(
+        json.dumps(tenant_body(f"c{uuid.uuid4().hex[:8]}", ruc=unique_ruc())), encoding="utf-8"
+    )
     cert = tmp_path / "otra.p12"
     cert.write_bytes(make_p12("80012345-6", "x"))
     result = runner.invoke(

@@ -13,7 +13,7 @@ from sifenflow_common.tenants import numbering
 from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_common.tenants.model import Role
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantExistsError, TenantRepository
-from tests.unit.gateway.samples import tenant_body
+from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -22,7 +22,9 @@ NEW = "the-new-master-key-0123456789"
 
 
 async def _create(pool: asyncpg.Pool, box: SecretBox, **extra: object) -> uuid.UUID:
-    data, issues = parse_tenant_input({**tenant_body(f"r{uuid.uuid4().hex[:10]}", with_cert=True), **extra})
+    data, issues = parse_tenant_input(
+        {**tenant_body(f"r{uuid.uuid4().hex[:10]}", with_cert=True, ruc=unique_ruc()), **extra}
+    )
     assert data is not None, issues
     return (await TenantRepository(pool, box, "http://sim").create(data)).id
 
@@ -48,7 +50,7 @@ async def test_sealed_value_moved_to_another_tenant_does_not_open(gw_pool: async
 
 async def test_duplicate_slug_and_lookup_by_ref(gw_pool: asyncpg.Pool) -> None:
     repo = TenantRepository(gw_pool, SecretBox([OLD]), "http://sim")
-    data, _ = parse_tenant_input(tenant_body(f"s{uuid.uuid4().hex[:10]}"))
+    data, _ = parse_tenant_input(tenant_body(f"s{uuid.uuid4().hex[:10]}", ruc=unique_ruc()))
     assert data is not None
     tenant = await repo.create(data)
     with pytest.raises(TenantExistsError):
@@ -56,7 +58,7 @@ async def test_duplicate_slug_and_lookup_by_ref(gw_pool: asyncpg.Pool) -> None:
     assert (await repo.get_by_ref(tenant.slug)) == (await repo.get_by_ref(str(tenant.id)))
     assert tenant.sifen_base_url == "http://sim"  # simulado → the simulator URL
     data_prod, _ = parse_tenant_input(
-        {**tenant_body(f"p{uuid.uuid4().hex[:10]}"), "environment": "produccion"}
+        {**tenant_body(f"p{uuid.uuid4().hex[:10]}", ruc=unique_ruc()), "environment": "produccion"}
     )
     assert data_prod is not None
     assert (await repo.create(data_prod)).sifen_base_url == "https://sifen.set.gov.py"

@@ -37,7 +37,7 @@ from sifenflow_gateway.settings import GatewaySettings
 from sifenflow_notifier.handlers import SOURCE_TYPES
 from sifenflow_notifier.service import build as build_notifier
 from sifenflow_store.service import build as build_store
-from tests.unit.gateway.samples import tenant_body
+from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 MASTER = "lifecycle-master-key-0123456789abcdef"
@@ -98,7 +98,7 @@ class LifecycleStack:
 
     async def tenant(self, role: Role = Role.ADMIN) -> tuple[Tenant, str]:
         slug = f"lc{uuid.uuid4().hex[:10]}"
-        data, issues = parse_tenant_input(tenant_body(slug))
+        data, issues = parse_tenant_input(tenant_body(slug, ruc=unique_ruc()))
         assert data is not None, issues
         tenant = await self.tenants.create(data)
         _, token = await self.keys.create(tenant.id, role, "test")

@@ -148,7 +148,7 @@ async def running_system(bus: str, tmp: Path) -> AsyncIterator[System]:
             keys={"demo": running.api_key},
         )
         async with aiohttp.ClientSession() as session:
-            body = demo_tenant_body(ensure_test_ca(tmp / "data" / "test-ca"), slug="otra")
+            body = demo_tenant_body(ensure_test_ca(tmp / "data" / "test-ca"), slug="otra", ruc="80002201-7")
             async with session.post(f"{system.url}/admin/tenants", json=body, headers=system.admin()) as r:
                 assert r.status == 201, await r.text()
                 other = (await r.json())["result"]["id"]

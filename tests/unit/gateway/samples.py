@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import itertools
+import secrets
 from typing import Any
 
 from cryptography import x509
@@ -12,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
+from sifenflow_common.sifen.dv import dv11
 
 # RUC 80069563-1 is the emisor of the CDC example 01800695631001002100694612021112410311184194.
 PARAMS: dict[str, Any] = {
@@ -83,11 +87,27 @@ def factura(**overrides: Any) -> dict[str, Any]:
     return doc
 
 
-def tenant_body(slug: str, *, with_cert: bool = False, cert_ruc: str = "80069563-1") -> dict[str, Any]:
+_RUC_BASES = itertools.count(secrets.randbelow(8_000_000) + 1_000_000)  # never 80069563 (PARAMS)
+
+
+def unique_ruc() -> str:
+    """A RUC of its own with its module-11 DV: one database refuses two companies with one RUC."""
+    base = str(next(_RUC_BASES))
+    return f"{base}-{dv11(base)}"
+
+
+def tenant_body(
+    slug: str, *, with_cert: bool = False, cert_ruc: str | None = None, ruc: str | None = None
+) -> dict[str, Any]:
+    """A tenant definition; the RUC of PARAMS unless ``ruc`` (then also the certificate's)."""
+    params = copy.deepcopy(PARAMS)
+    if ruc is not None:
+        params["ruc"] = ruc
+    cert_ruc = cert_ruc or params["ruc"]
     body: dict[str, Any] = {
         "slug": slug,
         "environment": "simulado",
-        "params": copy.deepcopy(PARAMS),
+        "params": params,
         "puntos": {"001": ["001", "002"]},
         "cscId": "0001",
         "csc": "ABCD0000000000000000000000000000",

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",  # sifenflow sim
     "db",  # sifenflow db migrate
     "bus",  # sifenflow bus parked
+    "projections",  # sifenflow projections parked [--replay]
     "kude",  # sifenflow kude
     "serve",  # sifenflow serve <service>
     "tenant",  # sifenflow tenant / apikey

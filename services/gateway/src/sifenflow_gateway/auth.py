@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import structlog
 from aiohttp import web
 
-from sifenflow_common.tenants.model import Role, Tenant
+from sifenflow_common.tenants.model import Tenant
 from sifenflow_common.tenants.repository import ApiKeyRecord
+from sifenflow_gateway.authz import roles_for
 from sifenflow_gateway.errors import ApiError
 from sifenflow_gateway.keys import DEPS, RATE_LIMITER, SETTINGS
 
@@ -52,6 +53,8 @@ async def authenticate(request: web.Request) -> Principal:
         raise unauthorized()
     key, tenant = found
     structlog.contextvars.bind_contextvars(tenant_id=str(tenant.id), api_key=key.lookup_id)
+    principal = Principal(key=key, tenant=tenant)
+    check_role(principal, request)
     wait = await request.app[RATE_LIMITER].take(str(key.id))
     if wait > 0:
         raise ApiError(
@@ -60,24 +63,26 @@ async def authenticate(request: web.Request) -> Principal:
             "Demasiadas solicitudes para esta clave; reintente más tarde",
             headers={"Retry-After": str(max(1, int(wait + 0.999)))},
         )
-    return Principal(key=key, tenant=tenant)
+    return principal
 
 
-def check_role(principal: Principal, *, emit: bool = False, admin: bool = False) -> None:
+def check_role(principal: Principal, request: web.Request) -> None:
+    """The key's role against the route's entry in the authorization table (authz.ACCESS)."""
+    route = request.match_info.route
+    allowed = roles_for(route.method, route.resource.canonical if route.resource else "")
     role = principal.key.role
-    if (admin and role is not Role.ADMIN) or (emit and not role.can_emit()):
+    if role not in allowed:
         raise ApiError(
             403, "ROL_NO_AUTORIZADO", f"La clave con rol '{role.value}' no puede realizar esta operación"
         )
 
 
-async def tenant_principal(request: web.Request, *, emit: bool = False, admin: bool = False) -> Principal:
+async def tenant_principal(request: web.Request) -> Principal:
     """Authenticated principal whose tenant is the `{tenant}` path segment (slug or id)."""
     principal = await authenticate(request)
     ref = request.match_info.get("tenant", "")
     if ref not in (principal.tenant.slug, str(principal.tenant.id)):
         raise not_found()
-    check_role(principal, emit=emit, admin=admin)
     return principal
 
 

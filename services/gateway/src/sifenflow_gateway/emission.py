@@ -15,6 +15,7 @@ from sifenflow_gateway.deps import GatewayDeps
 from sifenflow_gateway.errors import ApiError
 from sifenflow_gateway.keys import DEPS, METRICS, SETTINGS
 from sifenflow_gateway.model import (
+    CdcInUseError,
     DocumentStatus,
     IdempotencyKeyReusedError,
     IntakeResult,
@@ -76,6 +77,13 @@ async def emit(
             sync=sync,
             correlation_id=correlation_id(request),
         )
+    except CdcInUseError as exc:
+        raise ApiError(
+            409,
+            "CDC_YA_UTILIZADO",
+            f"El CDC {exc.cdc} ya corresponde a otro documento; no se numeró ni se generó este documento",
+            path="data" if not indexed else f"[{exc.index}]",
+        ) from exc
     except NumberReusedError as exc:
         path = "data.numero" if not indexed else f"[{exc.index}].numero"
         raise ApiError(

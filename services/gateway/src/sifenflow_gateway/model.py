@@ -112,6 +112,15 @@ class NumberReusedError(Exception):
         self.numero = numero
 
 
+class CdcInUseError(NumberReusedError):
+    """The CDC a document would get is another document's (two companies sharing a RUC): refused
+    before anything commits, so the number is not used either."""
+
+    def __init__(self, index: int, numero: int, cdc: str) -> None:
+        super().__init__(index, numero)
+        self.cdc = cdc
+
+
 class IdempotencyKeyReusedError(Exception):
     """The Idempotency-Key was used before with a different request body."""
 

@@ -96,13 +96,14 @@ def demo_invoice(**overrides: Any) -> dict[str, Any]:
     return doc
 
 
-def demo_tenant_body(ca: TestCA, *, slug: str = DEMO_SLUG) -> dict[str, Any]:
-    """The admin API / ``parse_tenant_input`` body of the demo emisor, certificate from ``ca``."""
-    p12 = issue_test_p12(ca, ruc=DEMO_RUC, name="SIFENFLOW DEMO", password=DEMO_CERT_PASSWORD)
+def demo_tenant_body(ca: TestCA, *, slug: str = DEMO_SLUG, ruc: str = DEMO_RUC) -> dict[str, Any]:
+    """The admin API / ``parse_tenant_input`` body of the demo emisor, certificate from ``ca``
+    (another ``ruc``: a second company like it; one environment takes each RUC once)."""
+    p12 = issue_test_p12(ca, ruc=ruc, name="SIFENFLOW DEMO", password=DEMO_CERT_PASSWORD)
     return {
         "slug": slug,
         "environment": "simulado",
-        "params": demo_params(),
+        "params": dict(demo_params(), ruc=ruc),
         "puntos": copy.deepcopy(DEMO_PUNTOS),
         "cscId": DEMO_CSC_ID,
         "csc": DEMO_CSC,

@@ -35,9 +35,17 @@ def build(settings: Settings, deps: ServiceDeps) -> ServicePlan:
     relay = OutboxRelay(
         pool, deps.bus, batch_size=settings.relay_batch_size, poll_interval=settings.poll_interval_s
     )
+
+    def parked(projection: str, count: int) -> None:
+        deps.metrics.projection_parked.labels(projection).inc(count)
+
     subscriptions = [
         Subscription(
-            pool, p, batch_size=settings.projection_batch_size, poll_interval=settings.poll_interval_s
+            pool,
+            p,
+            batch_size=settings.projection_batch_size,
+            poll_interval=settings.poll_interval_s,
+            on_parked=parked,
         )
         for p in projections()
     ]

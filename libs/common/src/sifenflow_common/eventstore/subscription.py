@@ -3,6 +3,10 @@
 Each batch is one transaction: lock the checkpoint row, read events after it (only below the
 ``pg_snapshot_xmin`` horizon, so late commits are never skipped), apply them to the read tables,
 move the checkpoint. A crash anywhere rolls back both; a restart continues from the checkpoint.
+
+An event the projection cannot apply (see ``parked.POISON``) does not stop it: the batch is applied
+again event by event, each in a savepoint, the failing ones are parked with their error in the same
+transaction, and the checkpoint moves past them. ``replay_parked`` applies them after a fix.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import asyncpg
 
+from sifenflow_common.eventstore import parked
 from sifenflow_common.eventstore.ports import Position, RecordedEvent
 from sifenflow_common.eventstore.postgres import read_all_on
+from sifenflow_common.eventstore.rows import EVENT_COLUMNS, recorded_from_row
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,11 @@ SELECT count(*) FROM (
 ) behind
 """
 
+_READ_POSITIONS = f"""
+SELECT {EVENT_COLUMNS} FROM events WHERE global_position = ANY($1::bigint[])
+ORDER BY transaction_id, global_position
+"""
+
 
 class Projection(Protocol):
     """A read model fed by events. ``apply`` runs inside the batch transaction on ``conn``."""
@@ -66,11 +77,13 @@ class Subscription:
         *,
         batch_size: int = 500,
         poll_interval: float = 0.05,
+        on_parked: Callable[[str, int], None] | None = None,
     ) -> None:
         self.pool = pool
         self.projection = projection
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.on_parked = on_parked  # (projection name, events parked by one pass), e.g. a metric
 
     async def catch_up_once(self) -> int:
         """Apply one batch; returns how many events it applied."""
@@ -80,16 +93,67 @@ class Subscription:
             row = await conn.fetchrow(_LOCK, name)
             after = Position(row["last_transaction_id"], row["last_position"])
             events = await read_all_on(conn, after, self.batch_size, self.projection.categories)
-            apply_batch = getattr(self.projection, "apply_batch", None)
-            if apply_batch is not None:
-                await apply_batch(conn, events)
-            else:
-                for event in events:
-                    await self.projection.apply(conn, event)
+            set_aside = await self._apply(conn, events)
             if events:
                 last = events[-1].position
                 await conn.execute(_MOVE, name, last.transaction_id, last.global_position)
-            return len(events)
+        if set_aside and self.on_parked is not None:
+            self.on_parked(name, set_aside)
+        return len(events)
+
+    async def _apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> int:
+        """Apply ``events`` in order; returns how many had to be parked."""
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        try:
+            async with conn.transaction():
+                if apply_batch is not None:
+                    await apply_batch(conn, events)
+                else:
+                    for event in events:
+                        await self.projection.apply(conn, event)
+            return 0
+        except parked.POISON:
+            pass  # find the event(s) at fault: one savepoint each
+        set_aside = 0
+        for event in events:
+            try:
+                async with conn.transaction():
+                    await self.projection.apply(conn, event)
+            except parked.POISON as exc:
+                error = parked.describe(exc)
+                await parked.park(conn, self.projection.name, event, error)
+                set_aside += 1
+                log.error(
+                    "subscription %s parked event %s (%s at position %s): %s",
+                    self.projection.name, event.envelope.message_id, event.envelope.type,
+                    event.position.global_position, error,
+                )  # fmt: skip
+        return set_aside
+
+    async def replay_parked(self) -> tuple[int, int]:
+        """Apply the parked events again, in their global order; returns (applied, still failing).
+
+        Runs under the checkpoint lock, so it never interleaves with a pass of the subscription. The
+        documents projection ignores an event older than the row it would change (stream versions),
+        so a late replay never moves a document back."""
+        name = self.projection.name
+        applied = failing = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(_ENSURE, name)
+            await conn.fetchrow(_LOCK, name)
+            pending = await parked.list_parked(conn, name)
+            rows = await conn.fetch(_READ_POSITIONS, [p.position.global_position for p in pending])
+            for event in (recorded_from_row(r) for r in rows):
+                try:
+                    async with conn.transaction():
+                        await self.projection.apply(conn, event)
+                except parked.POISON as exc:
+                    await parked.park(conn, name, event, parked.describe(exc))
+                    failing += 1
+                else:
+                    await parked.mark_replayed(conn, name, event.position)
+                    applied += 1
+        return applied, failing
 
     async def catch_up(self) -> int:
         """Apply batches until nothing below the horizon is left; returns the total."""
@@ -136,5 +200,6 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, *, batch_size: int
         await conn.fetchrow(_LOCK, projection.name)
         for table in projection.tables:
             await conn.execute(f'TRUNCATE "{table}"')
+        await parked.forget(conn, projection.name)  # a still failing event is parked again
         await conn.execute(_MOVE, projection.name, 0, 0)
     return await Subscription(pool, projection, batch_size=batch_size).catch_up()

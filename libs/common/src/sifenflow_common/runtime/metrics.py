@@ -110,6 +110,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # exposed as sifenflow_projection_parked_total (listed by `sifenflow projections parked`)
+        self.projection_parked = Counter(
+            "sifenflow_projection_parked",
+            "Events a projection could not apply, set aside",
+            ["projection"],
+            registry=self.registry,
+        )
 
     # BusObserver
     def received(self, queue: str, message_type: str, age_s: float) -> None:

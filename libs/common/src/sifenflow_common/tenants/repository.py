@@ -28,6 +28,33 @@ class TenantExistsError(ValueError):
     """A tenant with that slug already exists."""
 
 
+class RucTakenError(ValueError):
+    """Another tenant of the same environment has that RUC: SIFEN numbers per RUC, timbrado,
+    establecimiento and punto, so two companies with one RUC would issue the same CDCs."""
+
+    def __init__(self, ruc: str, environment: Environment) -> None:
+        super().__init__(ruc)
+        self.ruc = ruc
+        self.environment = environment
+
+
+def ruc_taken_message(exc: RucTakenError) -> str:
+    return (
+        f"Ya existe una empresa con el RUC {exc.ruc} en el ambiente {exc.environment.value}: "
+        "dos empresas con el mismo RUC emitirían los mismos CDC"
+    )
+
+
+# One creation per (environment, RUC) at a time; the RUC compared without its check digit.
+_LOCK_RUC = "SELECT pg_advisory_xact_lock(hashtext('tenant-ruc:' || $1 || ':' || $2))"
+_SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)"
+_RUC_TAKEN = """
+SELECT EXISTS (
+    SELECT 1 FROM tenants WHERE environment = $1 AND split_part(params->>'ruc', '-', 1) = $2
+)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyRecord:
     id: uuid.UUID
@@ -104,9 +131,34 @@ class TenantRepository:
             if data.certificate_password is not None:
                 pwd_sealed = seal(data.certificate_password, _aad(tenant_id, "certificate_password"))
         csc_sealed = seal(data.csc, _aad(tenant_id, "csc")) if data.csc is not None else None
+        ruc = str(data.params.get("ruc", ""))
         try:
-            row = await self._pool.fetchrow(
-                """
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(_LOCK_RUC, data.environment.value, ruc.split("-")[0])
+                if await conn.fetchval(_SLUG_TAKEN, data.slug):
+                    raise TenantExistsError(data.slug)
+                if await conn.fetchval(_RUC_TAKEN, data.environment.value, ruc.split("-")[0]):
+                    raise RucTakenError(ruc, data.environment)
+                row = await self._insert(
+                    conn, tenant_id, data, csc_sealed, cert_sealed, pwd_sealed, not_after
+                )
+        except asyncpg.UniqueViolationError as exc:
+            raise TenantExistsError(data.slug) from exc
+        assert row is not None
+        return tenant_from_row(row)
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: uuid.UUID,
+        data: TenantInput,
+        csc_sealed: str | None,
+        cert_sealed: str | None,
+        pwd_sealed: str | None,
+        not_after: datetime | None,
+    ) -> asyncpg.Record | None:
+        return await conn.fetchrow(
+            """
                 INSERT INTO tenants (id, slug, nombre, environment, sifen_base_url, params, timbrados,
                     puntos, csc_id, csc_sealed, certificate_sealed, certificate_password_sealed,
                     certificate_not_after, smtp, webhook)
@@ -114,26 +166,22 @@ class TenantRepository:
                         $14::jsonb, $15::jsonb)
                 RETURNING *
                 """,
-                tenant_id,
-                data.slug,
-                data.nombre,
-                data.environment.value,
-                self.base_url_for(data.environment),
-                json.dumps(data.params),
-                json.dumps([t.as_dict() for t in data.timbrados]),
-                json.dumps({k: list(v) for k, v in data.puntos.items()}),
-                data.csc_id,
-                csc_sealed,
-                cert_sealed,
-                pwd_sealed,
-                not_after,
-                json.dumps(data.smtp),
-                json.dumps(data.webhook),
-            )
-        except asyncpg.UniqueViolationError as exc:
-            raise TenantExistsError(data.slug) from exc
-        assert row is not None
-        return tenant_from_row(row)
+            tenant_id,
+            data.slug,
+            data.nombre,
+            data.environment.value,
+            self.base_url_for(data.environment),
+            json.dumps(data.params),
+            json.dumps([t.as_dict() for t in data.timbrados]),
+            json.dumps({k: list(v) for k, v in data.puntos.items()}),
+            data.csc_id,
+            csc_sealed,
+            cert_sealed,
+            pwd_sealed,
+            not_after,
+            json.dumps(data.smtp),
+            json.dumps(data.webhook),
+        )
 
     async def replace_certificate(self, tenant_id: uuid.UUID, p12: bytes, password: str | None) -> Tenant:
         """A renewed PKCS#12 (checked by the caller with inspect_certificate / matches_ruc)."""

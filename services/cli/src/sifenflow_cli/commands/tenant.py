@@ -23,7 +23,13 @@ from sifenflow_common.runtime.settings import load_settings
 from sifenflow_common.tenants.input import parse_certificate_input, parse_tenant_input
 from sifenflow_common.tenants.mail import TenantMailRepository, parse_mail_input
 from sifenflow_common.tenants.model import Role
-from sifenflow_common.tenants.repository import ApiKeyRepository, TenantExistsError, TenantRepository
+from sifenflow_common.tenants.repository import (
+    ApiKeyRepository,
+    RucTakenError,
+    TenantExistsError,
+    TenantRepository,
+    ruc_taken_message,
+)
 
 T = TypeVar("T")
 SIM_URL_DEFAULT = "http://127.0.0.1:8090"
@@ -117,6 +123,8 @@ def create_tenant(
         _fail(
             [ValidationIssue("EMPRESA_YA_EXISTE", "slug", f"Ya existe una empresa con slug {data.slug}")], 1
         )
+    except RucTakenError as exc:
+        _fail([ValidationIssue("RUC_YA_REGISTRADO", "params.ruc", ruc_taken_message(exc))], 1)
 
 
 @tenant_group.command(name="show")

@@ -19,6 +19,7 @@ from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.model import (
     AcceptedDocument,
     BulkBatch,
+    CdcInUseError,
     DraftNotFoundError,
     IdempotencyKeyReusedError,
     IntakeRequest,
@@ -41,6 +42,8 @@ SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::smallint[], $6::text[],
                              $9::bigint[], $10::smallint[], $11::text[], $12::jsonb[])
 RETURNING {_DOC_COLUMNS}
 """
+
+_USED_CDCS = "SELECT cdc FROM gateway_documents WHERE cdc = ANY($1::text[])"
 
 
 def _doc(row: asyncpg.Record) -> AcceptedDocument:
@@ -108,6 +111,7 @@ class PgIntakeStore:
                     (use.document_id, cdc, doc.tipo_documento, use.key.timbrado, doc.establecimiento,
                      doc.punto, use.numero, state, doc.content_hash, to_json(data).decode())
                 )  # fmt: skip
+            await self._refuse_used_cdcs(conn, uses, taken, rows)
             inserted = (
                 await conn.fetch(
                     _INSERT_DOCS, tenant.id, lote_id, *[list(c) for c in zip(*rows, strict=True)]
@@ -135,6 +139,21 @@ class PgIntakeStore:
                     json.dumps({"loteId": result.lote_id, "ids": [d.id for d in accepted]}),
                 )
             return result
+
+    async def _refuse_used_cdcs(
+        self,
+        conn: asyncpg.Connection,
+        uses: list[numbering.NumberUse],
+        taken: dict[int, numbering.NumberAlreadyUsedError],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """A CDC is one document's, whatever the company: raising here rolls the numbers back too."""
+        cdcs = [row[1] for row in rows]
+        used = {r["cdc"] for r in await conn.fetch(_USED_CDCS, cdcs)} if cdcs else set()
+        fresh = [i for i in range(len(uses)) if i not in taken]
+        for index, cdc in zip(fresh, cdcs, strict=True):
+            if cdc in used:
+                raise CdcInUseError(index, uses[index].numero, cdc)
 
     async def _earlier_documents(
         self,

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from sifenflow_common.tenants.input import parse_certificate_input, parse_tenant_input
 from sifenflow_common.tenants.model import Role
-from sifenflow_common.tenants.repository import TenantExistsError
+from sifenflow_common.tenants.repository import RucTakenError, TenantExistsError, ruc_taken_message
 from sifenflow_gateway.auth import require_master_key
 from sifenflow_gateway.errors import ApiError, invalid, json_response
 from sifenflow_gateway.keys import DEPS
@@ -28,6 +28,8 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise ApiError(
             409, "EMPRESA_YA_EXISTE", f"Ya existe una empresa con slug {data.slug}", path="slug"
         ) from exc
+    except RucTakenError as exc:
+        raise ApiError(409, "RUC_YA_REGISTRADO", ruc_taken_message(exc), path="params.ruc") from exc
     return json_response({"success": True, "result": local_dates(tenant.public_view())}, 201)
 
 

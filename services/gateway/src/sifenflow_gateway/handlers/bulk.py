@@ -216,7 +216,7 @@ def batch_view(batch: BulkBatch) -> dict[str, Any]:
 
 
 async def bulk_create(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     settings = request.app[SETTINGS]
     deps = request.app[DEPS]
     tenant = principal.tenant

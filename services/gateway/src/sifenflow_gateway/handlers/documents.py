@@ -20,7 +20,7 @@ def _flags(request: web.Request) -> tuple[bool, bool, bool]:
 
 
 async def de_create(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     body, _ = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "JSON_INVALIDO", "de/create recibe un único objeto JSON (no un arreglo)")
@@ -37,7 +37,7 @@ async def de_create(request: web.Request) -> web.Response:
 
 
 async def lote_create(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     body, _ = await read_json(request)
     limit = request.app[SETTINGS].max_lote_documents
     if not isinstance(body, list):
@@ -79,7 +79,7 @@ def _lote_id(request: web.Request) -> int:
 
 
 async def draft_confirm(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     deps = request.app[DEPS]
     try:
         result = await deps.intake.confirm_draft(principal.tenant, _lote_id(request))
@@ -93,7 +93,7 @@ async def draft_confirm(request: web.Request) -> web.Response:
 
 
 async def draft_reject(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     deps = request.app[DEPS]
     try:
         result = await deps.intake.reject_draft(principal.tenant, _lote_id(request))
@@ -106,7 +106,7 @@ async def draft_reject(request: web.Request) -> web.Response:
 
 
 async def recibo_create(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     body, _ = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "JSON_INVALIDO", "recibo/create recibe un único objeto JSON")

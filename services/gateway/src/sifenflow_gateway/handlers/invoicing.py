@@ -9,7 +9,7 @@ from aiohttp import web
 
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.facturasend.tolerance import tolerate
-from sifenflow_gateway.auth import authenticate, check_role, not_found
+from sifenflow_gateway.auth import authenticate, not_found
 from sifenflow_gateway.emission import emit
 from sifenflow_gateway.errors import ApiError, invalid, json_response
 from sifenflow_gateway.invoicing_mapping import KIND_TIPO, to_facturasend
@@ -85,7 +85,6 @@ async def emit_document(request: web.Request) -> web.Response:
         raise ApiError(400, "CAMPO_REQUERIDO", "company_id es obligatorio", path="query.company_id")
     if company not in (principal.tenant.slug, str(principal.tenant.id)):
         raise not_found()
-    check_role(principal, emit=True)
     body, _ = await read_json(request)
     noted: list[ValidationIssue] = []
     if isinstance(body, dict):

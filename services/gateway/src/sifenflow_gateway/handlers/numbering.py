@@ -69,7 +69,7 @@ async def huecos(request: web.Request) -> web.Response:
 
 
 async def inutilizar_hueco(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, emit=True)
+    principal = await tenant_principal(request)
     tenant = principal.tenant
     body, _ = await read_json(request)
     if not isinstance(body, dict):

@@ -64,7 +64,7 @@ def _event_types(body: dict[str, Any]) -> list[str]:
 
 
 async def create(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, admin=True)
+    principal = await tenant_principal(request)
     deps = lifecycle(request)
     body, _ = await read_json(request)
     if not isinstance(body, dict):
@@ -95,7 +95,7 @@ async def list_all(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, admin=True)
+    principal = await tenant_principal(request)
     if not await lifecycle(request).webhooks.delete(principal.tenant.id, _uuid(request, "webhook_id")):
         raise _not_found()
     return json_response({"success": True})
@@ -119,7 +119,7 @@ async def deliveries(request: web.Request) -> web.Response:
 
 
 async def replay_one(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, admin=True)
+    principal = await tenant_principal(request)
     repo = lifecycle(request).webhooks
     webhook_id, delivery_id = _uuid(request, "webhook_id"), _uuid(request, "delivery_id")
     record = await repo.delivery(principal.tenant.id, delivery_id)
@@ -134,7 +134,7 @@ async def replay_one(request: web.Request) -> web.Response:
 
 
 async def replay_since(request: web.Request) -> web.Response:
-    principal = await tenant_principal(request, admin=True)
+    principal = await tenant_principal(request)
     repo = lifecycle(request).webhooks
     webhook_id = _uuid(request, "webhook_id")
     if await repo.get(principal.tenant.id, webhook_id) is None:

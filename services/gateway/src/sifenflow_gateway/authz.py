@@ -1,0 +1,87 @@
+"""Who may call what: the one declared table route → access, read by ``auth.authenticate`` for
+every request authenticated with an API key. A route missing here is refused to every key; the
+router test fails for it (tests/unit/gateway/test_authz_table.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sifenflow_common.tenants.model import Role
+
+PUBLIC: Final = "none"  # no credentials
+MASTER: Final = "masterKey"  # the operator's master key (/admin)
+READ = frozenset(Role)  # every role: admin, emisor, lectura
+EMIT = frozenset({Role.ADMIN, Role.EMISOR})  # creates documents or events, sends mail
+ADMIN = frozenset({Role.ADMIN})  # changes the company's integration settings
+
+Access = frozenset[Role] | str
+
+T = "/{tenant}"
+ACCESS: dict[tuple[str, str], Access] = {
+    # system
+    ("GET", "/test"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/system/backend/info"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", f"{T}/test"): READ,
+    ("GET", f"{T}/system/backend/params"): READ,
+    # documents
+    ("POST", f"{T}/de/create"): EMIT,
+    ("POST", f"{T}/lote/create"): EMIT,
+    ("POST", f"{T}/lote/draft-confirm/{{lote_id}}"): EMIT,
+    ("POST", f"{T}/lote/draft-reject/{{lote_id}}"): EMIT,
+    ("POST", f"{T}/recibo/create"): EMIT,
+    ("POST", f"{T}/bulk"): EMIT,
+    ("GET", f"{T}/bulk/{{batch_id}}"): READ,
+    ("GET", f"{T}/bulk/{{batch_id}}/lines"): READ,
+    ("POST", "/invoicing/emit/{kind}"): EMIT,
+    # queries
+    ("GET", f"{T}/de/cdc/{{cdc}}"): READ,
+    ("GET", f"{T}/de/id/{{id}}"): READ,
+    ("POST", f"{T}/de/estado"): READ,
+    ("GET", f"{T}/de/xml/{{cdc}}"): READ,
+    ("POST", f"{T}/de/pdf"): READ,
+    ("GET", f"{T}/de/kude/{{cdc}}"): READ,
+    # sends the company's KuDE and XML to any address, as the company: not for a read-only key
+    ("POST", f"{T}/de/email"): EMIT,
+    ("GET", "/invoicing/companies"): READ,
+    # catalogs
+    ("GET", f"{T}/departamentos"): READ,
+    ("GET", f"{T}/distritos/{{departamento}}"): READ,
+    ("GET", f"{T}/ciudades/{{distrito}}"): READ,
+    # SIFEN consultas (read only at SIFEN)
+    ("POST", f"{T}/ruc/{{ruc}}"): READ,
+    ("POST", f"{T}/dte/cdc/{{cdc}}"): READ,
+    ("POST", "/invoicing/consult/ruc"): READ,
+    ("POST", "/invoicing/consult/document"): READ,
+    # numbering gaps and SIFEN events
+    ("GET", f"{T}/numeracion/huecos"): READ,
+    ("POST", f"{T}/numeracion/huecos/inutilizar"): EMIT,
+    ("POST", f"{T}/evento/{{kind}}"): EMIT,
+    ("POST", "/invoicing/events/cancel"): EMIT,
+    # webhooks
+    ("POST", f"{T}/webhooks"): ADMIN,
+    ("GET", f"{T}/webhooks"): READ,
+    ("DELETE", f"{T}/webhooks/{{webhook_id}}"): ADMIN,
+    ("GET", f"{T}/webhooks/{{webhook_id}}/deliveries"): READ,
+    ("POST", f"{T}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/replay"): ADMIN,
+    ("POST", f"{T}/webhooks/{{webhook_id}}/replay"): ADMIN,
+    # operator (master key)
+    ("POST", "/admin/tenants"): MASTER,
+    ("GET", "/admin/tenants/{tenant_id}"): MASTER,
+    ("PUT", "/admin/tenants/{tenant_id}/certificate"): MASTER,
+    ("GET", "/admin/tenants/{tenant_id}/mail"): MASTER,
+    ("PUT", "/admin/tenants/{tenant_id}/mail"): MASTER,
+    ("POST", "/admin/tenants/{tenant_id}/apikeys"): MASTER,
+    ("DELETE", "/admin/apikeys/{key_id}"): MASTER,
+}
+
+
+def roles_for(method: str, path: str) -> frozenset[Role]:
+    """The roles an API key needs for the route ``method path`` (the pattern, not the URL);
+    nothing for a route that is not an API-key route or is not in the table."""
+    access = ACCESS.get((method, path))
+    return access if isinstance(access, frozenset) else frozenset()
