@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 from typing import Any
 
 from cryptography import x509
@@ -83,7 +84,8 @@ def factura(**overrides: Any) -> dict[str, Any]:
     return doc
 
 
-def tenant_body(slug: str, *, with_cert: bool = False, cert_ruc: str = "80069563-1") -> dict[str, Any]:
+def tenant_body(slug: str, *, with_cert: bool = True, cert_ruc: str = "80069563-1") -> dict[str, Any]:
+    """A tenant that can emit (a company without a certificate cannot: ``with_cert=False``)."""
     body: dict[str, Any] = {
         "slug": slug,
         "environment": "simulado",
@@ -93,9 +95,14 @@ def tenant_body(slug: str, *, with_cert: bool = False, cert_ruc: str = "80069563
         "csc": "ABCD0000000000000000000000000000",
     }
     if with_cert:
-        body["certificate"] = base64.b64encode(make_p12(cert_ruc, "s3creto")).decode()
+        body["certificate"] = base64.b64encode(_shared_p12(cert_ruc)).decode()
         body["certificatePassword"] = "s3creto"
     return body
+
+
+@functools.cache
+def _shared_p12(ruc: str) -> bytes:
+    return make_p12(ruc, "s3creto")  # one RSA key per RUC and test process: tenants are many
 
 
 def make_p12(ruc: str, password: str) -> bytes:

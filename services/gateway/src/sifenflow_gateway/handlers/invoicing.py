@@ -79,19 +79,20 @@ async def emit_document(request: web.Request) -> web.Response:
     status = emitted.statuses.get(doc.document_id)
     situacion = status.situacion if status else doc.situacion
     reply = _sifen_reply(status, situacion)
-    return json_response(
-        {
-            **reply,
-            "success": True,
-            "cdc": doc.cdc,
-            "numero": doc.numero_text,
-            "estado": SITUACION_LABELS.get(situacion, str(situacion)),
-            "qr_url": status.qr if status else None,
-            "xml_signed": status.xml if status else None,
-            "id": doc.id,
-            "lote_id": doc.lote_id,
-            "dIVA": request.app[DEPS].engine.tax_totals(principal.tenant.params, doc.data)
-            if doc.tipo_documento != 7
-            else None,
-        }
-    )
+    answer: dict[str, Any] = {
+        **reply,
+        "success": True,
+        "cdc": doc.cdc,
+        "numero": doc.numero_text,
+        "estado": SITUACION_LABELS.get(situacion, str(situacion)),
+        "qr_url": status.qr if status else None,
+        "xml_signed": status.xml if status else None,
+        "id": doc.id,
+        "lote_id": doc.lote_id,
+        "dIVA": request.app[DEPS].engine.tax_totals(principal.tenant.params, doc.data)
+        if doc.tipo_documento != 7
+        else None,
+    }
+    if emitted.warnings:  # what the tolerance policy ignored, in paths of the simple body
+        answer["warnings"] = [dict(w, path=str(w["path"]).removeprefix("data.")) for w in emitted.warnings]
+    return json_response(answer)
