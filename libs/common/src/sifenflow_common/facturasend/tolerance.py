@@ -65,7 +65,7 @@ def _clean_dict(value: dict[str, Any]) -> dict[str, Any]:
         for item in value.values():  # the common case: read only, nothing to change
             kind = type(item)
             if kind is str:
-                if not item or (item[0].isspace() and item.isspace()):
+                if not item or item.isspace():
                     break
             elif kind is dict:
                 if _clean_dict(item) is not item:
