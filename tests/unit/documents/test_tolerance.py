@@ -158,3 +158,22 @@ def test_geographic_descriptions_compare_on_the_catalogs_30_characters() -> None
     cliente["ciudadDescripcion"] = "Ciudad que no es"
     out = tolerate({"cliente": cliente})
     assert [w.path for w in out.warnings] == ["data.cliente.ciudadDescripcion"]
+
+
+def test_a_rule_may_correct_a_value_and_the_input_stays_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sifenflow_common.facturasend import tolerance
+    from sifenflow_common.facturasend.tolerance_edit import Edit
+
+    def total_from_parts(data: dict[str, Any]) -> list[Edit]:
+        parts = sum(p["monto"] for p in data.get("partes", []))
+        if data.get("total") == parts:
+            return []
+        return [Edit((), "total", "VALOR_CORREGIDO", f"total recalculado: {parts}", value=parts)]
+
+    monkeypatch.setattr(tolerance, "RULES", (*tolerance.RULES, total_from_parts))
+    raw = {"total": 1, "partes": [{"monto": 2}, {"monto": 3}], "nota": ""}
+    out = tolerance.tolerate(raw)
+    assert out.data == {"total": 5, "partes": [{"monto": 2}, {"monto": 3}]}
+    assert [(w.code, w.path) for w in out.warnings] == [("VALOR_CORREGIDO", "data.total")]
+    assert raw == {"total": 1, "partes": [{"monto": 2}, {"monto": 3}], "nota": ""}
+    assert tolerance.tolerate(out.data).warnings == []

@@ -127,7 +127,8 @@ def _apply(doc: dict[str, Any], edit: Edit) -> bool:
     if not isinstance(node, dict):
         return False
     if edit.value is REMOVE:
-        node.pop(edit.key, None)
+        if node.pop(edit.key, REMOVE) is REMOVE:
+            return False  # already gone (an earlier edit): nothing to warn about twice
     else:
         node[edit.key] = edit.value
     return True
