@@ -138,7 +138,7 @@ def build_document(
 ) -> BuiltDocument:
     """Validate and build the unsigned rDE; raises ``DocumentInvalid`` with all issues."""
     warnings: tuple[ValidationIssue, ...] = ()
-    if isinstance(data, Mapping):
+    if type(data) is dict or isinstance(data, Mapping):
         tolerated = tolerate(data)
         data, warnings = tolerated.data, tuple(tolerated.warnings)
     if _is_recibo(data):

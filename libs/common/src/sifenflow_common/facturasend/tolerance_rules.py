@@ -170,7 +170,7 @@ def _tree() -> Tree:
 _TREE: Tree = _tree()
 
 
-def _visit(obj: dict[str, Any], tree: Tree, trail: tuple[str | int, ...], edits: list[Edit]) -> None:
+def _visit(obj: dict[str, Any], tree: Tree, root: dict[str, Any], edits: list[Edit]) -> None:
     pairs, children, _ = tree
     for code_key, desc_key, describe in pairs:
         given = obj.get(desc_key)
@@ -183,7 +183,7 @@ def _visit(obj: dict[str, Any], tree: Tree, trail: tuple[str | int, ...], edits:
             continue  # geographic names are cut to 30 characters (tDesCiudad), as the engine does
         edits.append(
             Edit(
-                trail,
+                _trail_of(root, obj) or (),
                 desc_key,
                 "CAMPO_IGNORADO",
                 f"La descripción '{given}' no corresponde al código {obj[code_key]}; "
@@ -197,11 +197,27 @@ def _visit(obj: dict[str, Any], tree: Tree, trail: tuple[str | int, ...], edits:
         keys = sub[2]
         if type(child) is dict:
             if not keys.isdisjoint(child):
-                _visit(child, sub, (*trail, key), edits)
+                _visit(child, sub, root, edits)
         elif type(child) is list:
-            for index, element in enumerate(child):
+            for element in child:
                 if type(element) is dict and not keys.isdisjoint(element):
-                    _visit(element, sub, (*trail, key, index), edits)
+                    _visit(element, sub, root, edits)
+
+
+def _trail_of(
+    node: Any, target: dict[str, Any], trail: tuple[str | int, ...] = ()
+) -> tuple[str | int, ...] | None:
+    """Where ``target`` sits in the document; looked up only for a finding, so that the walk above
+    builds no path for the objects that hold nothing to report (nearly all of them)."""
+    if node is target:
+        return trail
+    steps: Any = node.items() if type(node) is dict else enumerate(node) if type(node) is list else ()
+    for step, child in steps:
+        if type(child) is dict or type(child) is list:
+            found = _trail_of(child, target, (*trail, step))
+            if found is not None:
+                return found
+    return None
 
 
 def descriptions(data: dict[str, Any]) -> list[Edit]:
@@ -210,5 +226,5 @@ def descriptions(data: dict[str, Any]) -> list[Edit]:
     Visa, described as "Dinelco"). A matching one (case and accents aside) is used as is; for an
     'otro' code (9 / 99) the description is the issuer's text and is kept."""
     edits: list[Edit] = []
-    _visit(data, _TREE, (), edits)
+    _visit(data, _TREE, data, edits)
     return edits
