@@ -177,3 +177,17 @@ def test_a_rule_may_correct_a_value_and_the_input_stays_untouched(monkeypatch: p
     assert [(w.code, w.path) for w in out.warnings] == [("VALOR_CORREGIDO", "data.total")]
     assert raw == {"total": 1, "partes": [{"monto": 2}, {"monto": 3}], "nota": ""}
     assert tolerance.tolerate(out.data).warnings == []
+
+
+def test_descriptions_the_engine_does_not_read_are_checked_too() -> None:
+    data = {
+        "tipoImpuesto": 1,
+        "tipoImpuestoDescripcion": "ISC",
+        "tipoTransaccion": 1,
+        "tipoTransaccionDescripcion": "Venta de mercadería",
+        "condicion": {"tipo": 1, "tipoDescripcion": "Contado"},
+        "items": [{"ivaTipo": 1, "ivaTipoDescripcion": "Gravado IVA"}],
+    }
+    out = tolerate(data)
+    assert [(w.code, w.path) for w in out.warnings] == [("CAMPO_IGNORADO", "data.tipoImpuestoDescripcion")]
+    assert "tipoImpuestoDescripcion" not in out.data and out.data["condicion"]["tipoDescripcion"] == "Contado"

@@ -123,7 +123,38 @@ _GEO: tuple[tuple[str, str, Describe], ...] = (
 _GEO_DESCRIBE = frozenset({_departamento, _distrito, _ciudad})
 
 # (where, code key, description key, catalog). A step that holds a list is every element of it.
+_TRANSPORTE = ("transporte", "detalleTransporte")
 _PAIRS: tuple[tuple[tuple[str, ...], str, str, Describe], ...] = (
+    # the engine does not read these descriptions (it writes the catalog's): a contradicting one
+    # would otherwise be dropped silently
+    ((), "tipoEmision", "tipoEmisionDescripcion", _code_list("iTipEmi")),
+    ((), "tipoTransaccion", "tipoTransaccionDescripcion", _code_list("iTipTra")),
+    ((), "tipoImpuesto", "tipoImpuestoDescripcion", _code_list("iTImp")),
+    ((), "moneda", "monedaDescripcion", _moneda),
+    ((), "condicionAnticipo", "condicionAnticipoDescripcion", _code_list("iCondAnt")),
+    (("condicion",), "tipo", "tipoDescripcion", _code_list("iCondOpe")),
+    (("condicion", "credito"), "tipo", "tipoDescripcion", _code_list("iCondCred")),
+    (("notaCreditoDebito",), "motivo", "motivoDescripcion", _code_list("iMotEmi")),
+    (("remision",), "tipoResponsable", "tipoResponsableDescripcion", _code_list("iRespEmiNR")),
+    (("autoFactura",), "tipoVendedor", "tipoVendedorDescripcion", _code_list("iNatVen")),
+    (("autoFactura",), "documentoTipo", "documentoTipoDescripcion", _code_list("iTipIDVen")),
+    (("items",), "ivaTipo", "ivaTipoDescripcion", _code_list("iAfecIVA")),
+    (("documentoAsociado",), "formato", "formatoDescripcion", _code_list("iTipDocAso")),
+    (
+        ("documentoAsociado",),
+        "tipoDocumentoImpreso",
+        "tipoDocumentoImpresoDescripcion",
+        _code_list("iTipoDocAso"),
+    ),
+    (("documentoAsociado",), "constanciaTipo", "constanciaTipoDescripcion", _code_list("iTipCons")),
+    *(((t,), "tipo", "tipoDescripcion", _code_list("iTipTrans")) for t in _TRANSPORTE),
+    *(((t,), "modalidad", "modalidadDescripcion", _code_list("iModTrans")) for t in _TRANSPORTE),
+    *(
+        ((t, "transportista"), "documentoTipo", "documentoTipoDescripcion", _code_list("iTipIDTrans"))
+        for t in _TRANSPORTE
+    ),
+    *(((t, lugar), "pais", "paisDescripcion", _pais) for t in _TRANSPORTE for lugar in ("salida", "entrega")),
+    # descriptions the engine compares with the catalog
     (("cliente",), "documentoTipo", "documentoTipoDescripcion", _code_list("iTipIDRec")),
     (("cliente",), "pais", "paisDescripcion", _pais),
     *((("cliente",), c, d, f) for c, d, f in _GEO),
@@ -139,14 +170,9 @@ _PAIRS: tuple[tuple[tuple[str, ...], str, str, Describe], ...] = (
     *((("autoFactura",), c, d, f) for c, d, f in _GEO),
     *((("autoFactura", "ubicacion"), c, d, f) for c, d, f in _GEO),
     *((("autoFactura", "transaccion"), c, d, f) for c, d, f in _GEO),
-    *(((t,), "paisDestino", "paisDestinoNombre", _pais) for t in ("transporte", "detalleTransporte")),
-    *(((t, "transportista"), "pais", "paisDescripcion", _pais) for t in ("transporte", "detalleTransporte")),
-    *(
-        ((t, lugar), c, d, f)
-        for t in ("transporte", "detalleTransporte")
-        for lugar in ("salida", "entrega")
-        for c, d, f in _GEO
-    ),
+    *(((t,), "paisDestino", "paisDestinoNombre", _pais) for t in _TRANSPORTE),
+    *(((t, "transportista"), "pais", "paisDescripcion", _pais) for t in _TRANSPORTE),
+    *(((t, lugar), c, d, f) for t in _TRANSPORTE for lugar in ("salida", "entrega") for c, d, f in _GEO),
 )
 
 
