@@ -407,13 +407,6 @@ CASES: list[tuple[str, str, Callable[[Fx], None], str, str]] = [
         "data.condicion.entregas[0].tipoDescripcion",
     ),
     (
-        "presencia description mismatch",
-        "fe_contado",
-        _set("data.factura.presenciaDescripcion", "Venta a domicilio"),
-        "DESCRIPCION_NO_COINCIDE",
-        "data.factura.presenciaDescripcion",
-    ),
-    (
         "bad email",
         "fe_contado",
         _set("data.cliente.email", "no es correo"),

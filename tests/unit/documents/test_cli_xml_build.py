@@ -61,3 +61,14 @@ def test_invalid_document_lists_every_issue() -> None:
         ("RUC_DV_INVALIDO", "params.ruc"),
         ("UNIDAD_MEDIDA_INVALIDA", "data.items[0].unidadMedida"),
     } <= found
+
+
+def test_tolerated_input_builds_and_says_what_was_ignored_on_stderr() -> None:
+    payload = json.loads((FIXTURES / "fe_contado.json").read_text(encoding="utf-8"))
+    payload["data"]["observacion"] = ""
+    payload["data"]["cliente"].update({"documentoTipo": 1, "documentoNumero": "2324234", "email": " "})
+    result = CliRunner().invoke(cli, ["xml", "build", "-"], input=json.dumps(payload).encode())
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"<rDE ")
+    assert "aviso CAMPO_IGNORADO data.cliente.documentoTipo" in result.stderr
+    assert "aviso CAMPO_IGNORADO data.cliente.documentoNumero" in result.stderr

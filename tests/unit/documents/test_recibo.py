@@ -39,12 +39,14 @@ def test_schema_rejects_a_tampered_recibo() -> None:
     assert not recibo_schema().validate(etree.fromstring(xml))
 
 
-def test_engine_alone_refuses_a_total_other_than_its_documents() -> None:
-    """The gateway's tolerance policy replaces such a total (with a warning) before the engine runs."""
+def test_engine_recalculates_a_total_other_than_its_documents_with_a_warning() -> None:
+    """The engine applies the tolerance policy too (CLI path): the total becomes the documents' sum."""
     fx = load_fixture("recibo")
     fx["data"]["total"] = 149999
-    found = {(i.code, i.path) for i in validate_document(fx["params"], fx["data"])}
-    assert ("TOTAL_NO_COINCIDE", "data.total") in found
+    assert validate_document(fx["params"], fx["data"]) == []
+    built = build_document(fx["params"], fx["data"])
+    assert built.totals["dTotGralOpe"] == D(150000)
+    assert [(w.code, w.path) for w in built.warnings] == [("TOTAL_RECALCULADO", "data.total")]
 
 
 def test_without_documents_total_and_concepto_are_required() -> None:

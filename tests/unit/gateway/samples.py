@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import itertools
 import secrets
 from typing import Any
@@ -97,9 +98,10 @@ def unique_ruc() -> str:
 
 
 def tenant_body(
-    slug: str, *, with_cert: bool = False, cert_ruc: str | None = None, ruc: str | None = None
+    slug: str, *, with_cert: bool = True, cert_ruc: str | None = None, ruc: str | None = None
 ) -> dict[str, Any]:
-    """A tenant definition; the RUC of PARAMS unless ``ruc`` (then also the certificate's)."""
+    """A tenant that can emit (a company without a certificate cannot: ``with_cert=False``); the RUC
+    of PARAMS unless ``ruc`` (then also the certificate's)."""
     params = copy.deepcopy(PARAMS)
     if ruc is not None:
         params["ruc"] = ruc
@@ -113,9 +115,14 @@ def tenant_body(
         "csc": "ABCD0000000000000000000000000000",
     }
     if with_cert:
-        body["certificate"] = base64.b64encode(make_p12(cert_ruc, "s3creto")).decode()
+        body["certificate"] = base64.b64encode(_shared_p12(cert_ruc)).decode()
         body["certificatePassword"] = "s3creto"
     return body
+
+
+@functools.cache
+def _shared_p12(ruc: str) -> bytes:
+    return make_p12(ruc, "s3creto")  # one RSA key per RUC and test process: tenants are many
 
 
 def make_p12(ruc: str, password: str) -> bytes:

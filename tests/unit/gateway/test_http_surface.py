@@ -190,7 +190,7 @@ async def test_query_by_cdc_id_and_estado_stay_in_tenant(gw: Harness) -> None:
 async def test_de_xml_served_when_signed(gw: Harness) -> None:
     body = await (await gw.client.post("/acme/de/create", json=factura(), headers=gw.auth())).json()
     cdc = body["deList"][0]["cdc"]
-    assert (await gw.client.get(f"/acme/de/xml/{cdc}", headers=gw.auth())).status == 404
+    assert (await gw.client.get(f"/acme/de/xml/{cdc}", headers=gw.auth())).status == 409
     gw.status.outcome = DocumentStatus(situacion=2, xml="<rDE/>")
     resp = await gw.client.get(f"/acme/de/xml/{cdc}", headers=gw.auth())
     assert resp.status == 200 and await resp.text() == "<rDE/>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sifenflow_common.errors import ValidationIssue
@@ -24,26 +25,66 @@ class Prepared:
     warnings: list[tuple[int, ValidationIssue]]  # (index, what was ignored or corrected)
 
 
+def _code3(value: Any) -> str:
+    text = str(value).strip()
+    return text.zfill(3) if text.isdigit() else text
+
+
 def _tenant_issues(tenant: Tenant, data: dict[str, Any]) -> list[ValidationIssue]:
+    """What SIFEN would reject after the number is used (MT v150 1101-1106): an establecimiento or
+    punto the company does not have, an emission date outside the current timbrado's validity."""
+    issues = _timbrado_issues(tenant, data) if data.get("tipoDocumento") != 55 else []
     est, punto = data.get("establecimiento"), data.get("punto")
     if not est or not punto:
-        return []
-    if est not in tenant.establecimiento_codes():
+        return issues
+    if est not in {_code3(c) for c in tenant.establecimiento_codes()}:
         return [
+            *issues,
             ValidationIssue(
                 "ESTABLECIMIENTO_NO_HABILITADO",
                 "data.establecimiento",
                 f"El establecimiento {est} no está configurado para {tenant.slug}",
-            )
+            ),
         ]
-    if punto not in tenant.puntos_of(est):
+    if punto not in {_code3(p) for p in tenant.puntos_of(est)}:
         return [
+            *issues,
             ValidationIssue(
                 "PUNTO_NO_HABILITADO",
                 "data.punto",
                 f"El punto de expedición {punto} no está habilitado en el establecimiento {est}",
-            )
+            ),
         ]
+    return issues
+
+
+def _timbrado_issues(tenant: Tenant, data: dict[str, Any]) -> list[ValidationIssue]:
+    try:
+        emitted = date.fromisoformat(str(data.get("fecha", ""))[:10])
+    except ValueError:
+        return []  # the engine reports the date's format
+    numero = tenant.timbrado_numero
+    for timbrado in tenant.timbrados:
+        if timbrado.numero != numero:
+            continue
+        if timbrado.fecha_inicio and emitted < date.fromisoformat(timbrado.fecha_inicio):
+            return [
+                ValidationIssue(
+                    "FECHA_ANTERIOR_TIMBRADO",
+                    "data.fecha",
+                    f"La fecha de emisión {emitted} es anterior al inicio del timbrado {numero} "
+                    f"({timbrado.fecha_inicio})",
+                )
+            ]
+        if timbrado.fecha_fin and emitted > date.fromisoformat(timbrado.fecha_fin):
+            return [
+                ValidationIssue(
+                    "TIMBRADO_VENCIDO",
+                    "data.fecha",
+                    f"El timbrado {numero} venció el {timbrado.fecha_fin}: la fecha de emisión {emitted} "
+                    "está fuera de su vigencia (renueve el timbrado ante la DNIT)",
+                )
+            ]
     return []
 
 

@@ -1,5 +1,8 @@
-"""Bearer API keys for tenant routes, the master key for /admin. A key only sees its own tenant:
-any other tenant in the path answers 404, exactly like a tenant that does not exist."""
+"""API keys for tenant routes, the master key for /admin. A key only sees its own tenant: any other
+tenant in the path answers 404, exactly like a tenant that does not exist.
+
+The key travels as `Authorization: Bearer api_key_…` or, as FacturaSend's authentication page also
+shows it, as the bare `Authorization: api_key_…`; both reach the same constant-time check."""
 
 from __future__ import annotations
 
@@ -23,8 +26,11 @@ class Principal:
 
 
 def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
+    """The token of `Bearer <token>`, or the whole value when it has no scheme (a bare key)."""
+    header = request.headers.get("Authorization", "").strip()
     scheme, _, token = header.partition(" ")
+    if not token:
+        return scheme or None  # no scheme: the value itself is the key
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,26 @@ class Emitted:
     warnings: list[dict[str, Any]]  # what was ignored or corrected, as {code, path, message}
 
 
+def require_certificate(tenant: Tenant, now: datetime) -> None:
+    """A company that cannot sign cannot emit: refused before any number is used (the signer would
+    fail after numbering, leaving a number to inutilize and an answer that looked like success)."""
+    if not tenant.has_certificate:
+        raise ApiError(
+            409,
+            "CERTIFICADO_FALTANTE",
+            f"La empresa {tenant.slug} no tiene certificado activo: cargue un certificado .p12 válido",
+            path="tenant.certificate",
+        )
+    not_after = tenant.certificate_not_after
+    if not_after is not None and not_after <= now:
+        raise ApiError(
+            409,
+            "CERTIFICADO_VENCIDO",
+            f"El certificado de la empresa {tenant.slug} venció el {not_after.date().isoformat()}",
+            path="tenant.certificate",
+        )
+
+
 def warnings_of(warnings: list[tuple[int, ValidationIssue]], *, indexed: bool) -> list[dict[str, Any]]:
     return [dict(w.as_dict(), index=n) if indexed else w.as_dict() for n, w in warnings]
 
@@ -59,6 +80,7 @@ async def emit(
 ) -> Emitted:
     deps: GatewayDeps = request.app[DEPS]
     settings = request.app[SETTINGS]
+    require_certificate(tenant, deps.clock())
     prepared = acceptance.prepare(deps, tenant, bodies, recibo=recibo)
     if prepared.issues:
         raise issues_error(prepared.issues, indexed=indexed, limit=settings.error_limit)

@@ -147,6 +147,9 @@ def _cliente(
         cliente["ruc"] = ruc
         cliente["tipoContribuyente"] = raw.get("tipoContribuyente", 1)
         cliente["tipoOperacion"] = raw.get("tipoOperacion", 1)
+        for key in ("documentoTipo", "documentoNumero"):  # passed on: the tolerance policy says
+            if key in raw:  # that it ignores them (a warning), instead of dropping them silently
+                cliente[key] = raw[key]
         ident = str(ruc)
         for ignored in ("documentoTipo", "documentoNumero"):
             if ignored in raw:

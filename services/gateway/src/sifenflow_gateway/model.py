@@ -100,6 +100,7 @@ class BulkBatch:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     lote_ids: list[int] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # accepted lines: what was ignored
     created_at: datetime | None = None
     finished_at: datetime | None = None
     source_sha256: str | None = None  # the NDJSON as received (artifact): a restart resumes from it

@@ -152,7 +152,7 @@ def build_spec(routes: Any, server_url: str) -> dict[str, Any]:
                 "apiKey": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "Authorization: Bearer api_key_…",
+                    "description": "Authorization: Bearer api_key_… (o la clave sola, sin esquema)",
                 },
                 "masterKey": {
                     "type": "http",

@@ -30,6 +30,9 @@ class GatewaySettings(Settings):
     # Idempotency-Keys older than this are forgotten (a retry after that is a new request); 0 = never
     idempotency_ttl_hours: float = 24.0
     resume_bulk_on_start: bool = True  # pick up bulk batches a stopped gateway left unfinished
+    # GET /test answers this text/plain body; FacturaSend's clients compare it literally (its current
+    # documentation prints "FacturaSend funciona."; its older "FacturAPI" draft, "FacturAPI funciona.")
+    test_text: str = "FacturaSend funciona."
     error_limit: int = 3  # like FacturaSend's configSetApi.errorLimit for `error`; `errores` has all
     tls_cert_file: Path | None = Field(
         default=None, description="PEM certificate chain: with tls_key_file the gateway serves HTTPS"

@@ -1,13 +1,15 @@
 """Facade of the document engine: FacturaSend JSON → validated model → unsigned v150 XML.
 
 ``build_document`` is what the builder worker, the gateway (sync create), the CLI and the
-benchmark call. It never raises anything but ``DocumentInvalid`` for bad input.
+benchmark call. It never raises anything but ``DocumentInvalid`` for bad input. Both entry points
+read ``data`` through the input tolerance policy (``facturasend.tolerance``) first; the policy is
+idempotent, so data the gateway already tolerated passes unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,6 +20,7 @@ from sifenflow_common.facturasend.issues import IssueCollector
 from sifenflow_common.facturasend.models import Documento, Params
 from sifenflow_common.facturasend.parse import parse_lenient
 from sifenflow_common.facturasend.text import has_non_xml_bytes, non_xml_text
+from sifenflow_common.facturasend.tolerance import tolerate
 from sifenflow_common.sifen.xml_write import write_rde
 
 Environment = Literal["simulado", "test", "produccion"]
@@ -38,6 +41,7 @@ class BuiltDocument:
     totals: Mapping[str, Decimal | None] = field(default_factory=dict)
     receptor_email: str | None = None
     moneda: str = "PYG"
+    warnings: tuple[ValidationIssue, ...] = ()  # what the tolerance policy ignored or corrected
 
 
 # The NRE has no gTotSub (MT v150 F001): callers still get the amounts they read, as zero.
@@ -109,6 +113,8 @@ def _under_any(path: str, structural: list[ValidationIssue]) -> bool:
 
 def validate_document(params: Mapping[str, Any], data: Mapping[str, Any]) -> list[ValidationIssue]:
     """Every issue of the document (empty list = it would build); no XML is produced."""
+    if isinstance(data, Mapping):
+        data = tolerate(data).data
     if _is_recibo(data):
         from sifenflow_common.documents.recibo import validate_recibo
 
@@ -131,10 +137,15 @@ def build_document(
     now: datetime | None = None,
 ) -> BuiltDocument:
     """Validate and build the unsigned rDE; raises ``DocumentInvalid`` with all issues."""
+    warnings: tuple[ValidationIssue, ...] = ()
+    if type(data) is dict or isinstance(data, Mapping):
+        tolerated = tolerate(data)
+        data, warnings = tolerated.data, tuple(tolerated.warnings)
     if _is_recibo(data):
         from sifenflow_common.documents.recibo import build_recibo
 
-        return build_recibo(params, data, environment=environment, now=now)
+        built = build_recibo(params, data, environment=environment, now=now)
+        return replace(built, warnings=warnings) if warnings else built
     issues, mapped = _map(params, data, environment, _now(now))
     if mapped is None:
         raise DocumentInvalid(
@@ -161,4 +172,5 @@ def build_document(
         totals=_totals(mapped.totals),
         receptor_email=mapped.receptor_email,
         moneda=mapped.moneda,
+        warnings=warnings,
     )

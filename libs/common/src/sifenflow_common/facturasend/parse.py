@@ -183,6 +183,14 @@ def parse_documento(raw: object, issues: IssueCollector) -> Documento | None:
     return parse_model(Documento, raw, "data", issues)
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads builds one per call
+
+
 def load_json(text: str | bytes) -> Any:
-    """JSON with numbers as Decimal (never float); raises ValueError on invalid JSON."""
-    return json.loads(text, parse_float=Decimal)
+    """JSON with numbers as Decimal (never float); raises ValueError on invalid JSON (what
+    ``json.loads(text, parse_float=Decimal)`` does, without building a decoder per document)."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)

@@ -62,7 +62,7 @@ def cdc_body(
     """The 43 characters before the check digit (layout of MT v150 §10.1)."""
     return (
         f"{tipo_documento:02d}{ruc.zfill(8)}{dv_ruc}{establecimiento}{punto}{numero}"
-        f"{tipo_contribuyente}{fecha:%Y%m%d}{tipo_emision}{codigo_seguridad}"
+        f"{tipo_contribuyente}{fecha.year:04d}{fecha.month:02d}{fecha.day:02d}{tipo_emision}{codigo_seguridad}"
     )
 
 

@@ -54,6 +54,30 @@ def check_ruc(value: Any, path: str) -> list[ValidationIssue]:
     return []
 
 
+def _timbrado_fin(value: Any, params: Any, issues: list[ValidationIssue]) -> str | None:
+    """Optional end of the current timbrado's validity (AAAA-MM-DD): documents dated after it are
+    refused before numbering (SIFEN would reject them, MT v150 1101-1106)."""
+    if value is None:
+        return None
+    try:
+        fin = date.fromisoformat(str(value))
+    except ValueError:
+        issues.append(_issue("FECHA_INVALIDA", "timbradoFechaFin", "timbradoFechaFin debe ser AAAA-MM-DD"))
+        return None
+    try:
+        inicio = date.fromisoformat(str(params.get("timbradoFecha", ""))[:10])
+    except (ValueError, AttributeError):
+        inicio = None  # reported by the params check
+    if inicio is not None and fin < inicio:
+        issues.append(
+            _issue(
+                "FECHA_INVALIDA", "timbradoFechaFin", "timbradoFechaFin es anterior a params.timbradoFecha"
+            )
+        )
+        return None
+    return fin.isoformat()
+
+
 def _check_params(params: Any) -> list[ValidationIssue]:
     if not isinstance(params, dict):
         return [_issue("CAMPO_INVALIDO", "params", "params debe ser un objeto")]
@@ -198,9 +222,16 @@ def parse_tenant_input(body: Any) -> tuple[TenantInput | None, list[ValidationIs
                 )
         except CertificateError as exc:
             issues.append(_issue("CERTIFICADO_INVALIDO", "certificate", str(exc)))
+    fecha_fin = _timbrado_fin(body.get("timbradoFechaFin"), params, issues)
     if issues or slug is None or not isinstance(params, dict):
         return None, issues
-    timbrados = (Timbrado(numero=params["timbradoNumero"], fecha_inicio=str(params["timbradoFecha"])[:10]),)
+    timbrados = (
+        Timbrado(
+            numero=params["timbradoNumero"],
+            fecha_inicio=str(params["timbradoFecha"])[:10],
+            fecha_fin=fecha_fin,
+        ),
+    )
     return (
         TenantInput(
             slug=str(slug),

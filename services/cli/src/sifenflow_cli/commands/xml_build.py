@@ -69,6 +69,8 @@ def command(input_file: Any, out_file: str | None, environment: str) -> None:
     except DocumentInvalid as exc:
         _fail(exc.issues)
         return
+    for warning in built.warnings:  # what the tolerance policy ignored (docs/document-engine.md)
+        click.echo(f"aviso {warning.code} {warning.path}: {warning.message}", err=True)
     if out_file is None:
         sys.stdout.buffer.write(built.xml)
         sys.stdout.buffer.flush()

@@ -312,11 +312,11 @@ class PgIntakeStore:
         await self._pool.execute(
             """
             INSERT INTO gateway_bulk_batches (id, tenant_id, status, total, accepted, failed, errors,
-                                              lote_ids, finished_at, source_sha256)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+                                              lote_ids, finished_at, source_sha256, warnings)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb)
             ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, accepted = EXCLUDED.accepted,
                 failed = EXCLUDED.failed, errors = EXCLUDED.errors, lote_ids = EXCLUDED.lote_ids,
-                finished_at = EXCLUDED.finished_at
+                finished_at = EXCLUDED.finished_at, warnings = EXCLUDED.warnings
             """,
             batch.id,
             batch.tenant_id,
@@ -328,6 +328,7 @@ class PgIntakeStore:
             batch.lote_ids,
             batch.finished_at,
             batch.source_sha256,
+            json.dumps(batch.warnings, ensure_ascii=False),
         )
 
     async def bulk(self, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> BulkBatch | None:
@@ -362,6 +363,7 @@ class PgIntakeStore:
 
 def _batch(row: asyncpg.Record) -> BulkBatch:
     errors: Any = row["errors"]
+    warnings: Any = row["warnings"]
     return BulkBatch(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -374,4 +376,5 @@ def _batch(row: asyncpg.Record) -> BulkBatch:
         created_at=row["created_at"],
         finished_at=row["finished_at"],
         source_sha256=row["source_sha256"],
+        warnings=json.loads(warnings) if isinstance(warnings, str) else warnings,
     )

@@ -20,11 +20,20 @@ from sifenflow_gateway.sifen_json import sifen_reply_json
 # read-model status → FacturaSend situacion, as the documents projection defines it (§4.1)
 SITUACION_OF_STATUS: dict[str, int] = {status: pair[0] for status, pair in FACTURASEND_ESTADO.items()}
 SITUACION_OF_STATUS.setdefault("cancelled", 99)
+# xml_sha256 names the unsigned rDE until the document is signed, and keeps naming it when signing
+# failed (and after such a document's number is voided): the XML is joined only for the states that
+# come after document.signed, so no endpoint can serve an unsigned XML as if it were signed.
 _STATUS_SQL = """
 SELECT s.document_id, s.status, s.sifen_code, s.sifen_message, s.updated_at, s.xml_sha256,
        a.bytes AS signed_xml
 FROM document_status s
-LEFT JOIN artifacts a ON a.sha256 = s.xml_sha256 AND s.status NOT IN ('requested', 'built', 'build_failed')
+LEFT JOIN artifacts a ON a.sha256 = s.xml_sha256 AND (
+    s.status IN ('signed', 'sending', 'sent', 'send_failed', 'approved', 'approved_with_observation',
+                 'rejected', 'cancelled')
+    OR (s.status = 'voided' AND EXISTS (
+        SELECT 1 FROM events e
+        WHERE e.tenant_id = s.tenant_id AND e.stream_name = 'document-' || s.document_id::text
+          AND e.type = 'document.signed' AND e.data->>'signed_xml_sha256' = s.xml_sha256)))
 WHERE s.tenant_id = $1 AND s.document_id = ANY($2::uuid[])
 """
 _SENT_SYNC_SQL = """

@@ -17,6 +17,7 @@ from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway import acceptance
 from sifenflow_gateway.auth import tenant_principal
 from sifenflow_gateway.deps import GatewayDeps
+from sifenflow_gateway.emission import require_certificate
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import BACKGROUND, DEPS, SETTINGS
 from sifenflow_gateway.model import BulkBatch, IdempotencyKeyReusedError, NumberReusedError, PendingDocument
@@ -25,7 +26,7 @@ from sifenflow_gateway.requests import idempotency_key, read_bytes
 from sifenflow_gateway.times import py_time
 
 log = structlog.get_logger("sifenflow.gateway.bulk")
-MAX_ERRORS_KEPT = 1000
+MAX_ERRORS_KEPT = 1000  # errors and warnings each
 
 
 def parse_ndjson(raw: bytes, limit: int) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
@@ -118,16 +119,32 @@ async def process_batch(
     carries the Idempotency-Key `bulk:<batch>:<n>`, so running it again (after a restart) answers the
     lotes already accepted instead of duplicating them."""
     errors = list(batch.errors)
+    warnings = list(batch.warnings)
     batch = replace(batch, status="procesando")
     await deps.intake.save_bulk(batch)
+    try:
+        require_certificate(tenant, deps.clock())  # checked again: a resumed batch's tenant may have changed
+    except ApiError as err:
+        errors.extend({"line": line, **err.issues[0]} for line, _ in docs)
+        batch = replace(
+            batch,
+            status="completado",
+            failed=batch.failed + len(docs),
+            errors=errors[:MAX_ERRORS_KEPT],
+            finished_at=deps.clock(),
+        )
+        await deps.intake.save_bulk(batch)
+        return batch
     for n, raw_chunk in enumerate(chunks_by_type(docs, lote_size)):
         valid: list[tuple[int, PendingDocument]] = []
+        noted: dict[int, list[dict[str, Any]]] = {}  # line -> what the tolerance policy ignored
         for line, body in raw_chunk:
             prepared = acceptance.prepare(deps, tenant, [body])
             if prepared.issues:
                 errors.extend(dict(i.as_dict(), line=line) for _, i in prepared.issues)
             else:
                 valid.append((line, prepared.pending[0]))
+                noted[line] = [dict(w.as_dict(), line=line) for _, w in prepared.warnings]
         failed = len(raw_chunk) - len(valid)
         accepted: list[int] = []
         lote_id = None
@@ -148,11 +165,13 @@ async def process_batch(
                 ]
             errors.extend(chunk_errors)
             failed += len(valid) - len(accepted)
+            warnings.extend(w for line in accepted for w in noted.get(line, ()))
         batch = replace(
             batch,
             accepted=batch.accepted + len(accepted),
             failed=batch.failed + failed,
             errors=errors[:MAX_ERRORS_KEPT],
+            warnings=warnings[:MAX_ERRORS_KEPT],
             lote_ids=[*batch.lote_ids, lote_id] if lote_id is not None else batch.lote_ids,
         )
         await deps.intake.save_bulk(batch)
@@ -192,7 +211,9 @@ async def resume_unfinished(app: web.Application) -> int:
             continue
         raw = await deps.intake.source(batch.source_sha256)
         docs, line_errors = parse_ndjson(raw, max(batch.total, 1))
-        fresh = replace(batch, accepted=0, failed=len(line_errors), errors=line_errors, lote_ids=[])
+        fresh = replace(
+            batch, accepted=0, failed=len(line_errors), errors=line_errors, lote_ids=[], warnings=[]
+        )
         _spawn(app, process_batch(deps, tenant, fresh, docs, settings.max_lote_documents), fresh)
         resumed += 1
     if resumed:
@@ -210,6 +231,7 @@ def batch_view(batch: BulkBatch) -> dict[str, Any]:
         "pending": max(0, batch.total - batch.accepted - batch.failed),
         "loteIds": batch.lote_ids,
         "errors": batch.errors,
+        "warnings": batch.warnings,
         "createdAt": py_time(batch.created_at),
         "finishedAt": py_time(batch.finished_at),
     }
@@ -220,6 +242,7 @@ async def bulk_create(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     deps = request.app[DEPS]
     tenant = principal.tenant
+    require_certificate(tenant, deps.clock())
     key = idempotency_key(request)
     batch_id = uuid.uuid5(tenant.id, f"bulk:{key}") if key else uuid.uuid4()
     if key is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from sifenflow_gateway.auth import tenant_principal
-from sifenflow_gateway.emission import emit
+from sifenflow_gateway.emission import emit, require_certificate
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.model import DraftNotFoundError
@@ -81,6 +81,7 @@ def _lote_id(request: web.Request) -> int:
 async def draft_confirm(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
     deps = request.app[DEPS]
+    require_certificate(principal.tenant, deps.clock())  # the draft stays a draft until it can be signed
     try:
         result = await deps.intake.confirm_draft(principal.tenant, _lote_id(request))
     except DraftNotFoundError as exc:

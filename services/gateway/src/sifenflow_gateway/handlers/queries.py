@@ -123,9 +123,9 @@ async def de_xml(request: web.Request) -> web.Response:
     if doc is None:
         raise _not_found()
     status = (await deps.status.statuses(principal.tenant.id, [doc.document_id])).get(doc.document_id)
-    if status is None or status.xml is None:
+    if status is None or status.xml is None:  # never the unsigned XML (docs/gateway-api.md)
         raise ApiError(
-            404,
+            409,
             "XML_NO_DISPONIBLE",
             "El XML firmado de este documento aún no está disponible",
             path="path.cdc",

@@ -10,7 +10,7 @@ from sifenflow_gateway.keys import DEPS, SETTINGS
 
 
 async def test(request: web.Request) -> web.Response:
-    return web.Response(text="sifenflow funciona.", content_type="text/plain")
+    return web.Response(text=request.app[SETTINGS].test_text, content_type="text/plain")
 
 
 async def healthz(request: web.Request) -> web.Response:
