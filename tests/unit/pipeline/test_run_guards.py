@@ -54,7 +54,6 @@ def test_a_port_in_time_wait_is_free_and_a_listening_one_is_not() -> None:
     client.recv(1)
     client.close()
     listener.close()
-    with socket.socket() as plain:  # what the check did before: refused while TIME_WAIT lasts
-        with pytest.raises(OSError):
-            plain.bind(("127.0.0.1", port))
+    with socket.socket() as plain, pytest.raises(OSError):  # the check before: refused in TIME_WAIT
+        plain.bind(("127.0.0.1", port))
     assert _port_free("127.0.0.1", port)
