@@ -9,11 +9,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from sifenflow_cli.commands.bulk import post_bulk
 from sifenflow_common.testing.eventually import eventually
 from sifenflow_gateway.app import create_app, postgres_deps
 from sifenflow_gateway.model import BulkCounts, BulkLine
@@ -164,3 +166,22 @@ async def test_gateway_stopped_mid_batch_is_resumed_without_duplicates(live: Liv
         assert {r["cdc"] for r in rows} == {x["cdc"] for x in lines}
     finally:
         await second.close()
+
+
+async def test_bulk_cli_writes_every_lines_outcome(live: LiveGateway, tmp_path: Path) -> None:
+    tenant, token = await live.tenant()
+    lines = [json.dumps(factura()) for _ in range(5)]
+    lines[2] = '{"tipoDocumento": 1,'  # line 3 is not JSON
+    results = tmp_path / "resultados.jsonl"
+    base = str(live.client.make_url("/"))
+    raw = "\n".join(lines).encode()
+    code, view = await post_bulk(
+        base, tenant.slug, token, raw, idempotency_key=None, interval=0.1, results=results
+    )
+    assert code == 1 and view["accepted"] == 4 and view["failed"] == 1
+    written = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines()]
+    assert [(x["line"], x["estado"]) for x in written] == [
+        (1, "aceptado"), (2, "aceptado"), (3, "fallido"), (4, "aceptado"), (5, "aceptado")
+    ]  # fmt: skip
+    assert written[2]["errors"][0]["code"] == "JSON_INVALIDO" and written[2]["cdc"] is None
+    assert all(len(x["cdc"]) == 44 for x in written if x["estado"] == "aceptado")
