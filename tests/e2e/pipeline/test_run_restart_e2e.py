@@ -9,9 +9,12 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +70,10 @@ async def test_stop_mid_stream_then_restart_loses_nothing_and_sends_nothing_twic
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     gateway_port, sim_port = free_port(), free_port()
-    data_dir = tmp_path / "data"
+    # Not under pytest's tmp_path: the embedded PostgreSQL runs as another user and needs to traverse
+    # the path, and a concurrent pytest run resets /tmp/pytest-of-<user> to 0700.
+    base = Path(tempfile.mkdtemp(prefix="sifenflow-run-e2e-"))
+    data_dir = base / "data"
     log = tmp_path / "run.log"
     args = cli(
         *("run", "--port", str(gateway_port), "--sim-port", str(sim_port), "--data-dir", str(data_dir)),
@@ -150,12 +156,18 @@ async def test_stop_mid_stream_then_restart_loses_nothing_and_sends_nothing_twic
                 proc.kill()
                 proc.wait()
         _stop_orphan_postgres(data_dir / "pg")
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _stop_orphan_postgres(pgdata: Path) -> None:
     """After a kill -9 the embedded PostgreSQL outlives `sifenflow run` (the next start reuses it and
-    leaves it running): stop it so the test leaves no process behind."""
+    leaves it running): stop it (fast shutdown) so the test leaves no process behind."""
     pid_file = pgdata / "postmaster.pid"
-    if pid_file.is_file():
-        with contextlib.suppress(ValueError, ProcessLookupError):
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
+    if not pid_file.is_file():
+        return
+    with contextlib.suppress(ValueError, ProcessLookupError):
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+        for _ in range(100):
+            os.kill(pid, 0)  # ProcessLookupError once it is gone
+            time.sleep(0.1)
