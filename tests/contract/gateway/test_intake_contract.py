@@ -13,6 +13,7 @@ from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.adapters.engine import EngineAdapter
 from sifenflow_gateway.model import (
     BulkBatch,
+    BulkLine,
     DraftNotFoundError,
     IdempotencyKeyReusedError,
     IntakeRequest,
@@ -114,3 +115,25 @@ async def test_bulk_batches(intake: IntakeHarness) -> None:
     assert got is not None and got.accepted == 3 and got.lote_ids == [4]
     assert await intake.store.bulk(intake.other.id, batch.id) is None
     assert batch.id not in {b.id for b in await intake.store.unfinished_bulks()}
+
+
+async def test_bulk_lines_are_the_batch_counters(intake: IntakeHarness) -> None:
+    batch = BulkBatch(
+        id=uuid.uuid4(), tenant_id=intake.tenant.id, status="procesando", total=3, created_at=NOW
+    )
+    await intake.store.save_bulk(batch)
+    ok = BulkLine(line=1, estado="aceptado", document_id=7, lote_id=4, cdc="0" * 44, numero="001-001-0000001")
+    bad = BulkLine(
+        line=3, estado="fallido", errors=[{"line": 3, "code": "X", "path": "$", "message": "a\x00b"}]
+    )
+    counts = await intake.store.record_bulk_lines(batch.id, [bad, ok])
+    assert (counts.accepted, counts.failed, counts.lote_ids) == (1, 1, [4])
+    # a line keeps its first outcome
+    again = await intake.store.record_bulk_lines(batch.id, [BulkLine(line=1, estado="fallido")])
+    assert (again.accepted, again.failed) == (1, 1)
+    got = await intake.store.bulk(intake.tenant.id, batch.id)
+    assert got is not None and (got.accepted, got.failed, got.lote_ids) == (1, 1, [4])
+    assert [x.line for x in await intake.store.bulk_lines(batch.id)] == [1, 3]
+    assert await intake.store.bulk_lines(batch.id, estado="aceptado") == [ok]
+    assert [x.line for x in await intake.store.bulk_lines(batch.id, after=1, limit=5)] == [3]
+    assert [x.line for x in await intake.store.bulk_lines(batch.id, limit=1)] == [1]

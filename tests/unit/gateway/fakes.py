@@ -16,6 +16,8 @@ from sifenflow_common.tenants.repository import ApiKeyRecord, TenantExistsError
 from sifenflow_gateway.model import (
     AcceptedDocument,
     BulkBatch,
+    BulkCounts,
+    BulkLine,
     DocumentStatus,
     DraftNotFoundError,
     IdempotencyKeyReusedError,
@@ -104,6 +106,7 @@ class InMemoryIntakeStore:
         self.requested: list[AcceptedDocument] = []  # what went to the pipeline (DocumentRequested)
         self.batches: dict[uuid.UUID, BulkBatch] = {}
         self.sources: dict[str, bytes] = {}
+        self.bulk_line_rows: dict[uuid.UUID, dict[int, BulkLine]] = {}
 
     async def purge_idempotency(self, older_than: timedelta) -> int:
         self.purges.append(older_than)
@@ -225,6 +228,30 @@ class InMemoryIntakeStore:
 
     async def unfinished_bulks(self) -> list[BulkBatch]:
         return [b for b in self.batches.values() if b.status in ("recibido", "procesando")]
+
+    async def record_bulk_lines(self, batch_id: uuid.UUID, lines: Sequence[BulkLine]) -> BulkCounts:
+        rows = self.bulk_line_rows.setdefault(batch_id, {})
+        for line in lines:
+            rows.setdefault(line.line, line)
+        counts = BulkCounts(
+            accepted=sum(x.estado == "aceptado" for x in rows.values()),
+            failed=sum(x.estado == "fallido" for x in rows.values()),
+            lote_ids=sorted({x.lote_id for x in rows.values() if x.lote_id is not None}),
+        )
+        if batch_id in self.batches:
+            self.batches[batch_id] = replace(
+                self.batches[batch_id],
+                accepted=counts.accepted,
+                failed=counts.failed,
+                lote_ids=counts.lote_ids,
+            )
+        return counts
+
+    async def bulk_lines(
+        self, batch_id: uuid.UUID, *, estado: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[BulkLine]:
+        rows = sorted(self.bulk_line_rows.get(batch_id, {}).values(), key=lambda x: x.line)
+        return [x for x in rows if x.line > after and estado in (None, x.estado)][:limit]
 
     async def put_source(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()

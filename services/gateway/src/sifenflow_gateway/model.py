@@ -106,6 +106,31 @@ class BulkBatch:
     source_sha256: str | None = None  # the NDJSON as received (artifact): a restart resumes from it
 
 
+@dataclass(frozen=True, slots=True)
+class BulkLine:
+    """The outcome of one NDJSON line of a bulk batch (``estado`` aceptado | fallido)."""
+
+    line: int
+    estado: str
+    document_id: int | None = None
+    lote_id: int | None = None
+    cdc: str | None = None
+    numero: str | None = None  # 001-001-0000001
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkCounts:
+    accepted: int
+    failed: int
+    lote_ids: list[int]
+
+
+class DocumentContentError(Exception):
+    """The database refused a value of the document (e.g. NaN or Infinity inside a JSON field): the
+    same document fails the same way every time, so it is reported, never retried."""
+
+
 class NumberReusedError(Exception):
     def __init__(self, index: int, numero: int) -> None:
         super().__init__(f"numero {numero} already used")

@@ -14,6 +14,8 @@ from sifenflow_common.tenants.repository import ApiKeyRecord
 from sifenflow_gateway.model import (
     AcceptedDocument,
     BulkBatch,
+    BulkCounts,
+    BulkLine,
     DocumentStatus,
     IntakeRequest,
     IntakeResult,
@@ -51,6 +53,17 @@ class IntakeStore(Protocol):
     async def save_bulk(self, batch: BulkBatch) -> None: ...
     async def bulk(self, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> BulkBatch | None: ...
     async def unfinished_bulks(self) -> list[BulkBatch]: ...
+    async def record_bulk_lines(self, batch_id: uuid.UUID, lines: Sequence[BulkLine]) -> BulkCounts:
+        """Store line outcomes (a line already recorded keeps its first outcome) and set the batch's
+        counters to the sum of its lines, in one transaction."""
+        ...
+
+    async def bulk_lines(
+        self, batch_id: uuid.UUID, *, estado: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[BulkLine]:
+        """Recorded lines with number > ``after``, in line order."""
+        ...
+
     async def put_source(self, data: bytes) -> str: ...
     async def source(self, sha256: str) -> bytes: ...
     async def purge_idempotency(self, older_than: timedelta) -> int:

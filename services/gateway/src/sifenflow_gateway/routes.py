@@ -146,6 +146,14 @@ ROUTES: tuple[Route, ...] = (
         body="ndjson",
     ),
     Route("GET", f"{T}/bulk/{{batch_id}}", bulk.bulk_status, "Progreso de un envío masivo", "masivo"),
+    Route(
+        "GET",
+        f"{T}/bulk/{{batch_id}}/lines",
+        bulk.bulk_lines,
+        "Resultado por línea de un envío masivo (paginado)",
+        "masivo",
+        query=("estado", "limit", "cursor"),
+    ),
     Route("GET", "/invoicing/companies", invoicing.companies, "Empresas de la clave", "invoicing"),
     Route(
         "POST",

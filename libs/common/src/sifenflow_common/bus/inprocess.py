@@ -1,6 +1,10 @@
 """In-process bus with RabbitMQ's semantics: a queue per (service, type), fan-out of a type to
 every bound queue, ``prefetch`` concurrent deliveries per queue, retries with increasing delay,
-parking after the last attempt. Used by ``make run`` and unit tests."""
+parking after the last attempt. Used by ``make run`` and unit tests.
+
+Given a ``settler`` (``outbox.settle``), a message that came from the outbox is settled only once
+every queue bound to it finished its delivery, so its outbox row outlives a stop or a crash as a
+durable queue would (a parked message stays unsettled: the next start delivers it again)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from sifenflow_common.bus.packing import unpack
 from sifenflow_common.bus.ports import (
@@ -28,10 +33,23 @@ from sifenflow_common.bus.topology import RetryPolicy, Topology
 from sifenflow_common.messages.envelope import Envelope
 
 
+class Settler(Protocol):
+    def settled(self, message_id: UUID) -> None: ...
+
+
+@dataclass
+class _Track:
+    """Deliveries of one outbox message still unfinished (one per bound queue)."""
+
+    message_id: UUID
+    remaining: int
+
+
 @dataclass
 class _Delivery:
     envelope: Envelope
     attempt: int = 1
+    track: _Track | None = None
 
 
 @dataclass
@@ -48,6 +66,7 @@ class InProcessBus:
         retry: RetryPolicy | None = None,
         prefetch: int = 10,
         observer: BusObserver | None = None,
+        settler: Settler | None = None,
     ) -> None:
         self.topology = topology or Topology()
         self.retry = retry or RetryPolicy()
@@ -59,12 +78,30 @@ class InProcessBus:
         self._timers: set[asyncio.TimerHandle] = set()
         self._busy: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._settler = settler
+        self.settles_outbox = settler is not None  # the relay then leaves rows for ``settler``
+        self._parked_tracks: dict[tuple[str, UUID], _Track] = {}
+        self._from_outbox: set[UUID] = set()  # handed over by publish_raw, tracked by publish
         self.published: list[Envelope] = []  # every envelope published, for assertions in tests
 
     async def publish(self, envelope: Envelope) -> None:
         self.published.append(envelope)
-        for queue in self._bindings.get(envelope.type, []):
-            self._queues[queue].items.put_nowait(_Delivery(envelope))
+        queues = self._bindings.get(envelope.type, [])
+        track = None
+        if self._settler is not None and envelope.message_id in self._from_outbox:
+            self._from_outbox.discard(envelope.message_id)
+            track = _Track(envelope.message_id, len(queues))
+            if not queues:
+                self._settler.settled(envelope.message_id)
+        for queue in queues:
+            self._queues[queue].items.put_nowait(_Delivery(envelope, track=track))
+
+    def _finished(self, track: _Track | None) -> None:
+        if track is None or self._settler is None:
+            return
+        track.remaining -= 1
+        if track.remaining == 0:
+            self._settler.settled(track.message_id)
 
     async def publish_raw(
         self,
@@ -80,6 +117,8 @@ class InProcessBus:
         if exchange not in self.topology.exchanges:
             raise UnroutableMessage(f"exchange {exchange!r} does not exist (routing key {routing_key!r})")
         for envelope in unpack(body, headers):
+            if self._settler is not None:
+                self._from_outbox.add(envelope.message_id)
             await self.publish(envelope)
 
     async def subscribe(self, service: str, types: Sequence[str], handler: BusHandler) -> None:
@@ -111,6 +150,7 @@ class InProcessBus:
         try:
             with delivering(delivery.attempt, self.retry.max_attempts):
                 await handler(delivery.envelope)
+            self._finished(delivery.track)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the handler's failure decides retry or parking, never a crash
@@ -127,11 +167,13 @@ class InProcessBus:
                         datetime.now(UTC),
                     )
                 )
+                if delivery.track is not None:
+                    self._parked_tracks[(queue.name, env.message_id)] = delivery.track
                 self.observer.parked(queue.name, env.type)
                 return
             self.observer.retried(queue.name, env.type, delivery.attempt)
             delay = self.retry.delay_ms(delivery.attempt) / 1000
-            retry = _Delivery(env, delivery.attempt + 1)
+            retry = _Delivery(env, delivery.attempt + 1, delivery.track)
             loop = asyncio.get_running_loop()
             timer: asyncio.TimerHandle
 
@@ -173,7 +215,8 @@ class InProcessBus:
         sent: list[ParkedMessage] = []
         for p in self._parked:
             if (queues is None or p.queue in queues) and p.queue in self._queues and p.envelope:
-                self._queues[p.queue].items.put_nowait(_Delivery(p.envelope))
+                track = self._parked_tracks.pop((p.queue, p.envelope.message_id), None)
+                self._queues[p.queue].items.put_nowait(_Delivery(p.envelope, track=track))
                 sent.append(p)
         self._parked = [p for p in self._parked if p not in sent]
         return len(sent)

@@ -33,6 +33,9 @@ FOR UPDATE SKIP LOCKED
 # ~12 % of the WAL of a document through the pipeline. Every event stays in `events`; consumers
 # dedupe redeliveries by their inbox.
 _DELETE_PUBLISHED = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+# A bus whose queues live in memory (``settles_outbox``) deletes the row itself once every consumer
+# handled the message (``outbox.settle``): until then the row is only marked published.
+_MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 _FAIL = """
 UPDATE outbox SET attempts = attempts + 1, last_error = $2,
     available_at = now() + make_interval(secs => least(0.2 * power(2, attempts), 30))
@@ -88,6 +91,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
         self.published_total = 0
+        self.keep_until_settled = bool(getattr(publisher, "settles_outbox", False))
 
     async def _publish(self, row: asyncpg.Record) -> None:
         await self.publisher.publish_raw(
@@ -130,7 +134,7 @@ class OutboxRelay:
         return packs
 
     async def _mark_published(self, conn: asyncpg.Connection, ids: Sequence[int]) -> None:
-        await conn.execute(_DELETE_PUBLISHED, list(ids))
+        await conn.execute(_MARK_PUBLISHED if self.keep_until_settled else _DELETE_PUBLISHED, list(ids))
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published (and deleted)."""

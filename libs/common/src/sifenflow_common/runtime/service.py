@@ -28,6 +28,7 @@ from sifenflow_common.eventstore.memory import InMemoryEventStore
 from sifenflow_common.eventstore.ports import EventStore
 from sifenflow_common.eventstore.postgres import PostgresEventStore
 from sifenflow_common.messages.registry import MessageRegistry, default_registry
+from sifenflow_common.outbox.settle import OutboxSettler
 from sifenflow_common.runtime.consumer import Consumer, Handler
 from sifenflow_common.runtime.logging import configure_logging, get_logger
 from sifenflow_common.runtime.memory import freeze_startup_heap
@@ -97,7 +98,14 @@ async def open_deps(settings: Settings, metrics: Metrics | None = None) -> Async
             stack.push_async_callback(rabbit.close)
             bus = rabbit
         else:
-            inproc = InProcessBus(settings.topology, settings.retry_policy, settings.prefetch, metrics)
+            settler = None
+            if pool is not None:  # the outbox rows are the in-memory queues' durable copy
+                settler = OutboxSettler(pool)
+                await settler.requeue_unsettled()
+                stack.push_async_callback(settler.close)
+            inproc = InProcessBus(
+                settings.topology, settings.retry_policy, settings.prefetch, metrics, settler
+            )
             stack.push_async_callback(inproc.close)
             bus = inproc
         yield ServiceDeps(settings, store, artifacts, bus, default_registry(), metrics, pool)

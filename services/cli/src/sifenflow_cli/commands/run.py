@@ -29,6 +29,7 @@ def command(host: str, port: int, sim_port: int, data_dir: Path, skip: tuple[str
     """Todos los servicios en un proceso (PostgreSQL embebido y bus en proceso si faltan las URL)."""
     try:
         from sifenflow_standalone.app import StandaloneConfig, run
+        from sifenflow_standalone.datadir_lock import DataDirInUseError, lock_data_dir, release
     except ModuleNotFoundError as exc:
         error = {
             "code": "SERVICIO_NO_DISPONIBLE",
@@ -40,6 +41,27 @@ def command(host: str, port: int, sim_port: int, data_dir: Path, skip: tuple[str
     config = StandaloneConfig(
         host=host, port=port, sim_port=sim_port, data_dir=data_dir, skip=frozenset(skip)
     )
+    try:
+        lock = lock_data_dir(data_dir.resolve())
+    except DataDirInUseError as exc:
+        error = {
+            "code": "DATOS_EN_USO",
+            "path": "data-dir",
+            "message": (
+                f"El directorio de datos {exc.data_dir} ya está en uso por otro sifenflow run "
+                f"(pid {exc.pid}); deténgalo o use otro --data-dir. / {exc}"
+            ),
+        }
+        click.echo(json.dumps(error, ensure_ascii=False), err=True)
+        sys.exit(2)
+    try:
+        _check_ports(host, port, sim_port)
+        asyncio.run(run(load_settings(service_name="standalone"), config, echo=click.echo))
+    finally:
+        release(lock)
+
+
+def _check_ports(host: str, port: int, sim_port: int) -> None:
     for name, value in (("port", port), ("sim-port", sim_port)):
         if not _port_free(host, value):
             error = {
@@ -49,11 +71,13 @@ def command(host: str, port: int, sim_port: int, data_dir: Path, skip: tuple[str
             }
             click.echo(json.dumps(error, ensure_ascii=False), err=True)
             sys.exit(2)
-    asyncio.run(run(load_settings(service_name="standalone"), config, echo=click.echo))
 
 
 def _port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. SO_REUSEADDR as the server itself (aiohttp)
+    binds: connections of a process just stopped, left in TIME_WAIT, do not make it busy."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

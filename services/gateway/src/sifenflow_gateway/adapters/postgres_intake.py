@@ -19,7 +19,10 @@ from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway.model import (
     AcceptedDocument,
     BulkBatch,
+    BulkCounts,
+    BulkLine,
     CdcInUseError,
+    DocumentContentError,
     DraftNotFoundError,
     IdempotencyKeyReusedError,
     IntakeRequest,
@@ -76,6 +79,12 @@ class PgIntakeStore:
         self._sink = sink
 
     async def accept(self, request: IntakeRequest) -> IntakeResult:
+        try:
+            return await self._accept(request)
+        except (asyncpg.DataError, ValueError, TypeError) as exc:  # refused content, not an outage
+            raise DocumentContentError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _accept(self, request: IntakeRequest) -> IntakeResult:
         tenant = request.tenant
         async with self._pool.acquire() as conn, conn.transaction():
             if request.idem_key is not None:
@@ -324,7 +333,7 @@ class PgIntakeStore:
             batch.total,
             batch.accepted,
             batch.failed,
-            json.dumps(batch.errors, ensure_ascii=False),
+            _jsonb_text(batch.errors),
             batch.lote_ids,
             batch.finished_at,
             batch.source_sha256,
@@ -344,6 +353,63 @@ class PgIntakeStore:
         )
         return [_batch(r) for r in rows]
 
+    async def record_bulk_lines(self, batch_id: uuid.UUID, lines: Sequence[BulkLine]) -> BulkCounts:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # lock the batch row: concurrent writers of one batch (two gateways resuming it) serialize
+            await conn.execute("SELECT 1 FROM gateway_bulk_batches WHERE id = $1 FOR UPDATE", batch_id)
+            if lines:
+                await conn.executemany(
+                    """
+                    INSERT INTO gateway_bulk_lines (batch_id, line, estado, document_id, lote_id, cdc,
+                                                    numero, errors)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING
+                    """,
+                    [
+                        (batch_id, x.line, x.estado, x.document_id, x.lote_id, x.cdc, x.numero,
+                         _jsonb_text(x.errors))
+                        for x in lines
+                    ],
+                )  # fmt: skip
+            row = await conn.fetchrow(
+                """
+                SELECT count(*) FILTER (WHERE estado = 'aceptado') AS accepted,
+                       count(*) FILTER (WHERE estado = 'fallido') AS failed,
+                       coalesce(array_agg(DISTINCT lote_id) FILTER (WHERE lote_id IS NOT NULL), '{}')
+                           AS lote_ids
+                FROM gateway_bulk_lines WHERE batch_id = $1
+                """,
+                batch_id,
+            )
+            assert row is not None
+            counts = BulkCounts(int(row["accepted"]), int(row["failed"]), sorted(row["lote_ids"]))
+            await conn.execute(
+                "UPDATE gateway_bulk_batches SET accepted = $2, failed = $3, lote_ids = $4 WHERE id = $1",
+                batch_id,
+                counts.accepted,
+                counts.failed,
+                counts.lote_ids,
+            )
+            return counts
+
+    async def bulk_lines(
+        self, batch_id: uuid.UUID, *, estado: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[BulkLine]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM gateway_bulk_lines WHERE batch_id = $1 AND line > $2"
+            " AND ($3::text IS NULL OR estado = $3) ORDER BY line LIMIT $4",
+            batch_id,
+            after,
+            estado,
+            limit,
+        )
+        return [
+            BulkLine(
+                line=r["line"], estado=r["estado"], document_id=r["document_id"], lote_id=r["lote_id"],
+                cdc=r["cdc"], numero=r["numero"], errors=json.loads(r["errors"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
     async def put_source(self, data: bytes) -> str:
         sha = sha256_hex(data)
         await self._pool.execute(
@@ -359,6 +425,21 @@ class PgIntakeStore:
         if data is None:
             raise KeyError(sha256)
         return bytes(data)
+
+
+def _jsonb_text(value: Any) -> str:
+    """JSON that jsonb accepts: no NUL character (error messages may quote what the client sent)."""
+    return json.dumps(_without_nul(value), ensure_ascii=False)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _batch(row: asyncpg.Record) -> BulkBatch:
