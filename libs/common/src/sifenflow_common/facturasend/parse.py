@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sifenflow_common import jsonin
 from sifenflow_common.facturasend.issues import IssueCollector
 from sifenflow_common.facturasend.models import Documento, Params
 
@@ -184,5 +183,6 @@ def parse_documento(raw: object, issues: IssueCollector) -> Documento | None:
 
 
 def load_json(text: str | bytes) -> Any:
-    """JSON with numbers as Decimal (never float); raises ValueError on invalid JSON."""
-    return json.loads(text, parse_float=Decimal)
+    """JSON with numbers as Decimal (never float), by the strict reader of ``jsonin``; raises
+    ValueError (``JsonInputError``) on invalid or unstorable JSON."""
+    return jsonin.loads(text, decimals=True)

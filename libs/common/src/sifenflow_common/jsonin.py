@@ -1,0 +1,151 @@
+"""The one JSON reader for everything a client sends (API bodies, bulk lines, CLI input files).
+
+Stricter than ``json.loads`` where the rest of the pipeline would fail later, after acceptance:
+PostgreSQL's jsonb and text cannot hold NaN, Infinity, numbers beyond float range nor the NUL
+character (U+0000), and Python's parser recurses once per nesting level. So this reader refuses
+them up front, each with the JSON path and a Spanish message (``JsonInputError``):
+
+- ``NaN``, ``Infinity``, ``-Infinity`` and numbers whose float is not finite (``1e400``);
+- integers of more than ``MAX_INTEGER_DIGITS`` digits;
+- nesting deeper than ``MAX_DEPTH`` (checked on the text before parsing, so no RecursionError);
+- bytes that are not UTF-8, and NUL or lone surrogates in any string or key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any
+
+MAX_DEPTH = 64
+MAX_INTEGER_DIGITS = 40
+MAX_NUMBER_CHARS = 100  # a number literal longer than this is no amount, code or quantity
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# NUL and surrogates can only reach a string through an escape (raw control characters are invalid
+# JSON and raw surrogates are not UTF-8): without one of these escapes the value walk is skipped.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonInputError(ValueError):
+    """Why a JSON text was refused: ``path`` is ``$`` or a JSON path such as ``$.items[2].codigo``."""
+
+    message: str
+    path: str = "$"
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.path})"
+
+
+_BAD_TEXT = "El texto contiene un carácter no admitido (NUL o sustituto)"
+_BAD_KEY = "Una clave contiene un carácter no admitido (NUL o sustituto)"
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(f"{name} no es un número JSON válido")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Refused(f"Los enteros admiten como máximo {MAX_INTEGER_DIGITS} dígitos")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"Los números admiten como máximo {MAX_NUMBER_CHARS} caracteres")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused("El número está fuera del rango admitido")
+    return value
+
+
+def _decimal(text: str) -> Decimal:
+    _float(text)
+    return Decimal(text)
+
+
+def _depth(text: str) -> int:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot nest deeper than the number of openings: skip the scan
+    brackets = _BRACKETS.findall(_STRINGS.sub("", text))
+    return max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+
+
+def _unstorable(value: Any, path: str) -> JsonInputError | None:
+    """The first string or key PostgreSQL cannot store (NUL, lone surrogate), with its path."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
+                return JsonInputError(_BAD_TEXT, where)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _bad_text(key):
+                    return JsonInputError(
+                        "Una clave contiene un carácter no admitido (NUL o sustituto)", where
+                    )
+                stack.append((child, f"{where}.{key}"))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+    return None
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def loads(raw: bytes | str, *, decimals: bool = False) -> Any:
+    """Parse one JSON text under the rules above; raises ``JsonInputError``. Numbers with a fraction
+    or exponent are floats, or ``Decimal`` with ``decimals`` (offline tools that keep exact amounts)."""
+    if isinstance(raw, bytes | bytearray):
+        try:
+            text = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError("El cuerpo debe estar codificado en UTF-8") from exc
+    else:
+        text = raw
+    if not text.strip():
+        raise JsonInputError("El cuerpo de la solicitud está vacío")
+    if _depth(text) > MAX_DEPTH:
+        raise JsonInputError(f"El JSON supera la profundidad máxima de {MAX_DEPTH} niveles")
+    try:
+        value = json.loads(
+            text, parse_constant=_constant, parse_int=_integer, parse_float=_decimal if decimals else _float
+        )
+    except _Refused as exc:
+        raise JsonInputError(str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(
+            f"JSON mal formado: {exc.msg} (línea {exc.lineno}, columna {exc.colno})"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # int() limits; nesting the scan could not see
+        raise JsonInputError(f"JSON inválido: {exc}") from None
+    if isinstance(raw, str) or _SUSPECT_ESCAPE.search(text):
+        bad = _unstorable(value, "$")
+        if bad is not None:
+            raise bad
+    return value
+
+
+def storable_text(value: str) -> bool:
+    """Whether PostgreSQL's text can hold ``value`` (no NUL, no lone surrogate)."""
+    return not _bad_text(value)

@@ -1,0 +1,77 @@
+"""The strict JSON reader every client body goes through (sifenflow_common.jsonin)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sifenflow_common import jsonin
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b'{"a": -Infinity}',
+        b'{"a": 1e400}',
+        b'{"a": -1e400}',
+        b'{"a": ' + b"9" * 41 + b"}",
+        b'{"a": ' + b"9" * 5000 + b"}",
+        b'{"a": 1.' + b"5" * 200 + b"}",
+        b"[" * 65 + b"]" * 65,
+        b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+        b"[" * 100_000,
+        b'{"a": "\xff"}',
+        b"\xef\xbb\xbf{}",
+        b"",
+        b"   ",
+        b"{not json",
+    ],
+)
+def test_refused_texts_raise_json_input_error(raw: bytes) -> None:
+    with pytest.raises(jsonin.JsonInputError):
+        jsonin.loads(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b'{"a": {"b": ["x", "y\\u0000"]}}', "$.a.b[1]"),
+        (b'{"a": {"k\\u0000": 1}}', "$.a"),
+        (b'{"email": "\\ud800"}', "$.email"),
+        (b'["\\udfff"]', "$[0]"),
+    ],
+)
+def test_unstorable_text_is_refused_with_its_path(raw: bytes, path: str) -> None:
+    with pytest.raises(jsonin.JsonInputError) as caught:
+        jsonin.loads(raw)
+    assert caught.value.path == path
+
+
+def test_depth_limit_is_inclusive_and_brackets_in_strings_do_not_count() -> None:
+    assert jsonin.loads("[" * jsonin.MAX_DEPTH + "]" * jsonin.MAX_DEPTH) is not None
+    text = '{"a": "' + "[" * 500 + '", "b": "\\"{{{{"}'
+    assert jsonin.loads(text)["a"] == "[" * 500
+
+
+def test_valid_documents_parse_as_json_does() -> None:
+    raw = '{"n": 12, "f": 0.1, "big": ' + "9" * 40 + ', "s": "ñandú \\ud83d\\ude00", "l": [true, null]}'
+    value = jsonin.loads(raw.encode())
+    assert value == {"n": 12, "f": 0.1, "big": int("9" * 40), "s": "ñandú 😀", "l": [True, None]}
+    assert isinstance(value["f"], float)
+
+
+def test_decimals_keep_exact_amounts() -> None:
+    assert jsonin.loads(b'{"m": 0.1}', decimals=True) == {"m": Decimal("0.1")}
+    with pytest.raises(jsonin.JsonInputError):
+        jsonin.loads(b'{"m": 1e999}', decimals=True)
+
+
+def test_error_messages_are_spanish_and_name_the_rule() -> None:
+    with pytest.raises(jsonin.JsonInputError) as caught:
+        jsonin.loads(b'{"a": NaN}')
+    assert "NaN" in caught.value.message and caught.value.path == "$"
