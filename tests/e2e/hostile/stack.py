@@ -130,7 +130,9 @@ def run_stack(tmp: Path) -> Iterator[RunStack]:
 FINAL = ("Aprobado", "Rechazado", "Aprobado con observación", "Cancelado")
 
 
-def final_states(stack: RunStack, cdcs: list[str], timeout: float = 120) -> dict[str, str]:
+def final_states(
+    stack: RunStack, cdcs: list[str], timeout: float = 120, *, slug: str = "demo", token: str | None = None
+) -> dict[str, str]:
     """Wait until every CDC reads a final state; returns the last estado of each."""
     deadline = time.monotonic() + timeout
     states: dict[str, str] = {}
@@ -138,7 +140,8 @@ def final_states(stack: RunStack, cdcs: list[str], timeout: float = 120) -> dict
     while pending and time.monotonic() < deadline:
         for start in range(0, len(pending), 50):
             chunk = pending[start : start + 50]
-            answer = stack.post_json("/demo/de/estado", {"cdcList": [{"cdc": c} for c in chunk]})
+            body = {"cdcList": [{"cdc": c} for c in chunk]}
+            answer = stack.post_json(f"/{slug}/de/estado", body, token)
             assert answer.status == 200, answer.raw[:500]
             for entry in answer.body["deList"]:
                 states[entry["cdc"]] = entry.get("estado")

@@ -62,18 +62,35 @@ def _integer(text: str) -> int:
     return int(text)
 
 
-def _float(text: str) -> float:
+def _finite(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
         raise _Refused(f"Los números admiten como máximo {MAX_NUMBER_CHARS} caracteres")
-    value = float(text)
-    if not math.isfinite(value):
+    if not math.isfinite(float(text)):
         raise _Refused("El número está fuera del rango admitido")
+    return Decimal(text)
+
+
+def _as_stored(value: Decimal) -> int | float:
+    # jsonb keeps a number as numeric and writes it back in plain notation with the literal's scale
+    # ("1e300" comes back as 1 and 300 zeros, "1.5e1" as 15); what the pipeline reads back after
+    # storage must be what the gateway validated (a number in a text field is taken as its text).
+    plain = format(value, "f")
+    if "." not in plain:
+        return int(plain)
+    return float(plain) + 0.0  # numeric has no negative zero
+
+
+def _float(text: str) -> int | float:
+    """A JSON number with a fraction or exponent, as it will read after a trip through jsonb:
+    an int when it has no fractional digits, else a float whose own text round-trips too."""
+    value = _as_stored(_finite(text))
+    if isinstance(value, float):  # its repr may use an exponent: one more trip is a fixed point
+        value = _as_stored(Decimal(repr(value)))
     return value
 
 
 def _decimal(text: str) -> Decimal:
-    _float(text)
-    return Decimal(text)
+    return _finite(text)
 
 
 def _depth(text: str) -> int:
@@ -115,7 +132,8 @@ def _bad_text(text: str) -> bool:
 
 def loads(raw: bytes | str, *, decimals: bool = False) -> Any:
     """Parse one JSON text under the rules above; raises ``JsonInputError``. Numbers with a fraction
-    or exponent are floats, or ``Decimal`` with ``decimals`` (offline tools that keep exact amounts)."""
+    or exponent come as PostgreSQL's jsonb gives them back (``_float``), or as ``Decimal`` with
+    ``decimals`` (offline tools that keep exact amounts and store nothing)."""
     if isinstance(raw, bytes | bytearray):
         try:
             text = bytes(raw).decode("utf-8")
