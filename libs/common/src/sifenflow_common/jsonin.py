@@ -6,7 +6,7 @@ character (U+0000), and Python's parser recurses once per nesting level. So this
 them up front, each with the JSON path and a Spanish message (``JsonInputError``):
 
 - ``NaN``, ``Infinity``, ``-Infinity`` and numbers whose float is not finite (``1e400``);
-- integers of more than ``MAX_INTEGER_DIGITS`` digits;
+- integers of more than ``MAX_INTEGER_DIGITS`` digits, written so or as an exponent (``1e300``);
 - nesting deeper than ``MAX_DEPTH`` (checked on the text before parsing, so no RecursionError);
 - bytes that are not UTF-8, and NUL or lone surrogates in any string or key.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
@@ -33,12 +32,13 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
-@dataclass(frozen=True, slots=True)
 class JsonInputError(ValueError):
     """Why a JSON text was refused: ``path`` is ``$`` or a JSON path such as ``$.items[2].codigo``."""
 
-    message: str
-    path: str = "$"
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(message, path)
+        self.message = message
+        self.path = path
 
     def __str__(self) -> str:
         return f"{self.message} ({self.path})"
@@ -76,7 +76,7 @@ def _as_stored(value: Decimal) -> int | float:
     # storage must be what the gateway validated (a number in a text field is taken as its text).
     plain = format(value, "f")
     if "." not in plain:
-        return int(plain)
+        return _integer(plain)
     return float(plain) + 0.0  # numeric has no negative zero
 
 
