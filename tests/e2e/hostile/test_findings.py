@@ -54,6 +54,8 @@ def test_a_number_in_a_text_field_is_refused_or_built(
     if answer.status == 200:
         cdc = answer.body["deList"][0]["cdc"]
         assert final_states(stack, [cdc], timeout=30).get(cdc) in FINAL, (field, number)
+    elif answer.body["code"] == "JSON_INVALIDO":  # more than 40 integer digits once stored
+        assert len(str(int(number))) > 40, answer.body
     else:
         assert [e["path"] for e in answer.body["errores"]] == [path], answer.body
 

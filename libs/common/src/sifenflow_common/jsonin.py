@@ -17,16 +17,16 @@ import json
 import math
 import re
 from decimal import Decimal
-from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 40
 MAX_NUMBER_CHARS = 100  # a number literal longer than this is no amount, code or quantity
 
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
-_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_ASCII_NOT_BRACKETS = str.maketrans("", "", "".join(chr(c) for c in range(128) if chr(c) not in "[]{}"))
+_INNERMOST = re.compile(r"\[\]|\{\}")
 # NUL and surrogates can only reach a string through an escape (raw control characters are invalid
 # JSON and raw surrogates are not UTF-8): without one of these escapes the value walk is skipped.
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
@@ -94,10 +94,22 @@ def _decimal(text: str) -> Decimal:
 
 
 def _depth(text: str) -> int:
+    """How deep the arrays and objects nest (at most ``MAX_DEPTH + 1``): strings out, then the
+    innermost pairs removed once per level, each pass in C (no recursion, no per-character loop)."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return 0  # cannot nest deeper than the number of openings: skip the scan
-    brackets = _BRACKETS.findall(_STRINGS.sub("", text))
-    return max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+    # without a backslash no quote is escaped: the strings are every other piece between quotes
+    outside = "".join(text.split('"')[::2]) if "\\" not in text else _STRINGS.sub("", text)
+    brackets = outside.translate(_ASCII_NOT_BRACKETS)
+    if brackets.strip("[]{}"):  # something beyond ASCII outside the strings (invalid JSON anyway)
+        brackets = _NOT_BRACKETS.sub("", brackets)
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        brackets, removed = _INNERMOST.subn("", brackets)
+        if not removed:  # unbalanced: every opening left may nest (an upper bound is enough)
+            return depth + brackets.count("[") + brackets.count("{")
+        depth += 1
+    return depth
 
 
 def _unstorable(value: Any, path: str) -> JsonInputError | None:
@@ -146,9 +158,8 @@ def loads(raw: bytes | str, *, decimals: bool = False) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise JsonInputError(f"El JSON supera la profundidad máxima de {MAX_DEPTH} niveles")
     try:
-        value = json.loads(
-            text, parse_constant=_constant, parse_int=_integer, parse_float=_decimal if decimals else _float
-        )
+        number = _decimal if decimals else _float
+        value = json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=number)
     except _Refused as exc:
         raise JsonInputError(str(exc)) from None
     except json.JSONDecodeError as exc:
