@@ -5,6 +5,7 @@ state; none answers 5xx."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,22 @@ def test_nul_or_overlong_key_label_is_400(stack: RunStack) -> None:
         "POST", "/admin/tenants/demo/apikeys", b'{"role": "lectura", "label": "caja 2"}', headers
     )
     assert ok.status == 201, ok.raw[:300]
+
+
+@pytest.mark.parametrize(
+    "bad", [b'{"tipoDocumento": NaN}', b'{"descripcion": 1e400}', b'{"descripcion": "\\u0000"}']
+)
+def test_a_bulk_line_postgres_cannot_store_fails_alone(stack: RunStack, bad: bytes) -> None:
+    lines = [json.dumps(demo_invoice()).encode() for _ in range(120)]
+    lines[59] = bad
+    answer = post_raw(stack, "/demo/bulk", b"\n".join(lines), "application/x-ndjson")
+    assert answer.status == 202, answer.raw[:300]
+    batch = answer.body["batchId"]
+    headers = {"Authorization": f"Bearer {stack.api_key}"}
+    deadline = time.monotonic() + 90
+    view = stack.request("GET", f"/demo/bulk/{batch}", None, headers).body
+    while view["status"] not in ("completado", "fallido") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        view = stack.request("GET", f"/demo/bulk/{batch}", None, headers).body
+    assert (view["status"], view["accepted"], view["failed"]) == ("completado", 119, 1), view
+    assert [(e["line"], e["code"]) for e in view["errors"]] == [(60, "JSON_INVALIDO")], view["errors"]
