@@ -28,9 +28,10 @@ async def test_api_key_label_must_be_short_printable_text(gw: Harness, label: An
 @pytest.mark.parametrize(
     ("raw", "path"),
     [
-        (b'{"cliente": {"razonSocial": NaN}}', "$"),
+        (b'{"cliente": {"razonSocial": NaN}}', "$.cliente.razonSocial"),
         (b'{"cliente": {"razonSocial": "a\\u0000"}}', "$.cliente.razonSocial"),
-        (b'{"items": [1, 2, {"codigo": 1e999}]}', "$"),
+        (b'{"items": [1, 2, {"codigo": 1e999}]}', "$.items[2].codigo"),
+        (b'{"numero": 1, "timbrado": ' + b"9" * 41 + b"}", "$.timbrado"),
     ],
 )
 async def test_gateway_answers_json_invalido_with_the_path(gw: Harness, raw: bytes, path: str) -> None:

@@ -79,7 +79,7 @@ def test_decimals_keep_exact_amounts() -> None:
 def test_error_messages_are_spanish_and_name_the_rule() -> None:
     with pytest.raises(jsonin.JsonInputError) as caught:
         jsonin.loads(b'{"a": NaN}')
-    assert "NaN" in caught.value.message and caught.value.path == "$"
+    assert "NaN" in caught.value.message and caught.value.path == "$.a"
 
 
 @settings(derandomize=True, database=None, max_examples=500)
@@ -97,3 +97,19 @@ def test_a_number_reads_the_same_after_a_second_trip(number: float | Decimal) ->
         return  # refused (beyond float range, > 40 integer digits, too long): nothing stored
     again = jsonin.loads(json.dumps(first))
     assert type(again) is type(first) and again == first and str(again) == str(first)
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b'{"a": {"b": [1, NaN]}}', "$.a.b[1]"),
+        (b'{"items": [1, 2, {"codigo": 1e999}]}', "$.items[2].codigo"),
+        (b'{"x": 1, "y": ' + b"9" * 50 + b"}", "$.y"),
+        (b'{"x": -Infinity}', "$.x"),
+        (b"1e999", "$"),
+    ],
+)
+def test_a_refused_number_is_reported_at_its_path(raw: bytes, path: str) -> None:
+    with pytest.raises(jsonin.JsonInputError) as caught:
+        jsonin.loads(raw)
+    assert caught.value.path == path

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import deque
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +113,39 @@ def _depth(text: str) -> int:
     return depth
 
 
+class _Marked:
+    """Stands for a refused number in the second parse that only looks for its path."""
+
+
+def _refused_path(text: str, decimals: bool) -> str:
+    """The JSON path of the first refused number (error path only: the text is parsed again with
+    every refusal replaced by a marker, then walked)."""
+
+    def checked(check: Any) -> Any:
+        def parse(literal: str) -> Any:
+            try:
+                return check(literal)
+            except _Refused:
+                return _Marked()
+
+        return parse
+
+    number = _decimal if decimals else _float
+    value = json.loads(
+        text, parse_constant=lambda _: _Marked(), parse_int=checked(_integer), parse_float=checked(number)
+    )
+    queue: deque[tuple[Any, str]] = deque([(value, "$")])
+    while queue:
+        item, where = queue.popleft()
+        if isinstance(item, _Marked):
+            return where
+        if isinstance(item, dict):
+            queue.extend((child, f"{where}.{key}") for key, child in item.items())
+        elif isinstance(item, list):
+            queue.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+    return "$"
+
+
 def _unstorable(value: Any, path: str) -> JsonInputError | None:
     """The first string or key PostgreSQL cannot store (NUL, lone surrogate), with its path."""
     stack: list[tuple[Any, str]] = [(value, path)]
@@ -161,7 +195,7 @@ def loads(raw: bytes | str, *, decimals: bool = False) -> Any:
         number = _decimal if decimals else _float
         value = json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=number)
     except _Refused as exc:
-        raise JsonInputError(str(exc)) from None
+        raise JsonInputError(str(exc), _refused_path(text, decimals)) from None
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             f"JSON mal formado: {exc.msg} (línea {exc.lineno}, columna {exc.colno})"
