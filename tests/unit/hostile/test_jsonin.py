@@ -113,3 +113,10 @@ def test_a_refused_number_is_reported_at_its_path(raw: bytes, path: str) -> None
     with pytest.raises(jsonin.JsonInputError) as caught:
         jsonin.loads(raw)
     assert caught.value.path == path
+
+
+@pytest.mark.parametrize("key", ["\\u0000", "\\ud800"])
+def test_a_path_through_an_unstorable_key_is_storable_itself(key: str) -> None:
+    with pytest.raises(jsonin.JsonInputError) as caught:
+        jsonin.loads('{"k' + key + '": NaN}')
+    assert jsonin.storable_text(caught.value.path) and caught.value.path.startswith("$.k")

@@ -37,6 +37,9 @@ class JsonInputError(ValueError):
     """Why a JSON text was refused: ``path`` is ``$`` or a JSON path such as ``$.items[2].codigo``."""
 
     def __init__(self, message: str, path: str = "$") -> None:
+        # keys become part of the path: one holding NUL or a surrogate must not reach a response
+        # or a jsonb column through it
+        path = path.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
         super().__init__(message, path)
         self.message = message
         self.path = path
