@@ -68,7 +68,7 @@ async def test_a_line_postgres_refuses_fails_alone(live: LiveGateway) -> None:
 
     failed = await _all_lines(live.client, tenant.slug, token, batch, estado="fallido")
     assert [(x["line"], x["cdc"], [e["code"] for e in x["errors"]]) for x in failed] == [
-        (60, None, ["VALOR_NO_ADMITIDO"])
+        (60, None, ["JSON_INVALIDO"])  # the strict JSON reader refuses NaN before anything is stored
     ]
     accepted = await _all_lines(live.client, tenant.slug, token, batch, estado="aceptado")
     assert [x["line"] for x in accepted] == [n for n in range(1, 121) if n != 60]

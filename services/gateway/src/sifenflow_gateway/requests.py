@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from aiohttp import web
 
+from sifenflow_common import jsonin
 from sifenflow_gateway.errors import ApiError
 from sifenflow_gateway.keys import SETTINGS
 
@@ -33,24 +34,39 @@ async def read_bytes(request: web.Request, limit: int) -> bytes:
 
 
 def parse_json(raw: bytes) -> Any:
-    if not raw.strip():
-        raise ApiError(400, "JSON_INVALIDO", "El cuerpo de la solicitud está vacío", path="$")
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, "JSON_INVALIDO", "El cuerpo debe estar en UTF-8", path="$") from exc
-    except json.JSONDecodeError as exc:
+        return jsonin.loads(raw)
+    except jsonin.JsonInputError as exc:
+        raise ApiError(400, "JSON_INVALIDO", exc.message, path=exc.path) from None
+
+
+def check_charset(request: web.Request) -> None:
+    """Bodies are UTF-8 only: a Content-Type naming another charset is refused, not guessed at."""
+    charset = request.charset
+    if charset is not None and charset.strip().strip('"').lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise ApiError(
-            400,
-            "JSON_INVALIDO",
-            f"JSON mal formado: {exc.msg} (línea {exc.lineno}, columna {exc.colno})",
-            path="$",
-        ) from exc
+            415,
+            "CHARSET_NO_SOPORTADO",
+            "El cuerpo debe estar codificado en UTF-8 (Content-Type: application/json; charset=utf-8)",
+            path="headers.Content-Type",
+        )
 
 
 async def read_json(request: web.Request) -> tuple[Any, bytes]:
+    check_charset(request)
     raw = await read_bytes(request, request.app[SETTINGS].max_body_bytes)
     return parse_json(raw), raw
+
+
+_ID = re.compile(r"[0-9]{1,19}")
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+def id_param(raw: str, name: str, path: str) -> int:
+    """A numeric id from a path or query: ASCII digits within bigint, else a 400 (never a 500)."""
+    if not _ID.fullmatch(raw) or int(raw) > MAX_ID:
+        raise ApiError(400, "PARAMETRO_INVALIDO", f"{name} debe ser un entero entre 0 y {MAX_ID}", path=path)
+    return int(raw)
 
 
 def flag(request: web.Request, name: str) -> bool:

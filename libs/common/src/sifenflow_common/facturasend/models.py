@@ -270,7 +270,9 @@ class SectorAutomotor(_Model):
     capacidad_traccion: Amount6 | None = None
     anio: int | None = None
     tipo_vehiculo: str | None = _text(10, 4)
-    cilindradas: str | None = None
+    # dCilin (E786) has no length in the XSD (its pattern is a typo) and is not written: a documented
+    # limit (docs/gateway-api.md) keeps what is stored bounded
+    cilindradas: str | None = _text(10)
 
 
 class Item(_Model):

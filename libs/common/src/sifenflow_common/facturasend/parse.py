@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sifenflow_common import jsonin
 from sifenflow_common.facturasend.issues import IssueCollector
 from sifenflow_common.facturasend.models import Documento, Params
 
@@ -183,14 +182,7 @@ def parse_documento(raw: object, issues: IssueCollector) -> Documento | None:
     return parse_model(Documento, raw, "data", issues)
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads builds one per call
-
-
 def load_json(text: str | bytes) -> Any:
-    """JSON with numbers as Decimal (never float); raises ValueError on invalid JSON (what
-    ``json.loads(text, parse_float=Decimal)`` does, without building a decoder per document)."""
-    if isinstance(text, bytes | bytearray):
-        text = text.decode(json.detect_encoding(text), "surrogatepass")
-    elif text.startswith("\ufeff"):
-        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _DECODER.decode(text)
+    """JSON with numbers as Decimal (never float), by the strict reader of ``jsonin``; raises
+    ValueError (``JsonInputError``) on invalid or unstorable JSON."""
+    return jsonin.loads(text, decimals=True)

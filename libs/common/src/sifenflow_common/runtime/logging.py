@@ -9,8 +9,24 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from aiohttp.http_exceptions import HttpProcessingError
 
 from sifenflow_common.messages.envelope import Envelope
+
+
+class HttpParserErrorRedaction(logging.Filter):
+    """aiohttp logs a request its HTTP parser refused with the parser's exception, whose text holds
+    the offending bytes: a header value such as ``Authorization: Bearer <key>``. Keep the fact and
+    the exception type, never the bytes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg = f"http_request_refused_by_parser: {type(exc).__name__} (status {exc.code})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True, service: str | None = None) -> None:
@@ -34,6 +50,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True, service: str | 
             foreign_pre_chain=shared,
         )
     )
+    handler.addFilter(HttpParserErrorRedaction())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())

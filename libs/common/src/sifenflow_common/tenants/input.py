@@ -78,6 +78,23 @@ def _timbrado_fin(value: Any, params: Any, issues: list[ValidationIssue]) -> str
     return fin.isoformat()
 
 
+# Free-text fields of a tenant that no SIFEN field bounds (docs/gateway-api.md, limits).
+TEXT_LIMITS = {"nombre": 255, "cscId": 4, "csc": 64, "certificatePassword": 1024}
+
+
+def _text_limits(body: dict[str, Any]) -> list[ValidationIssue]:
+    issues = []
+    for key, limit in TEXT_LIMITS.items():
+        value = body.get(key)
+        if value is None:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # cscId 1 as FacturaSend integrators write it
+        if not isinstance(value, str) or len(value) > limit:
+            issues.append(_issue("LONGITUD_INVALIDA", key, f"{key}: texto de hasta {limit} caracteres"))
+    return issues
+
+
 def _check_params(params: Any) -> list[ValidationIssue]:
     if not isinstance(params, dict):
         return [_issue("CAMPO_INVALIDO", "params", "params debe ser un objeto")]
@@ -206,6 +223,7 @@ def parse_tenant_input(body: Any) -> tuple[TenantInput | None, list[ValidationIs
     csc_id, csc = body.get("cscId"), body.get("csc")
     if (csc_id is None) != (csc is None):
         issues.append(_issue("CSC_INCOMPLETO", "csc", "cscId y csc se indican juntos"))
+    issues.extend(_text_limits(body))
     certificate, cert_issues = _decode_certificate(body)
     issues.extend(cert_issues)
     password = body.get("certificatePassword")

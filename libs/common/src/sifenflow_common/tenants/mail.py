@@ -24,6 +24,9 @@ Security = Literal["none", "starttls", "tls"]
 SECURITIES: tuple[Security, ...] = ("none", "starttls", "tls")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+MAX_EMAIL = 254  # RFC 5321
+MAX_SMTP_USER = 320  # documented in docs/gateway-api.md (limits)
+MAX_SMTP_PASSWORD = 1024
 _KEEP = object()  # password not given in an update: keep the stored one
 
 
@@ -98,21 +101,23 @@ def _parse_smtp(raw: Any) -> tuple[SmtpConfig | None, object, list[ValidationIss
             _issue("SMTP_SEGURIDAD_INVALIDA", "smtp.security", "security debe ser none, starttls o tls")
         )
     sender = raw.get("from")
-    if not isinstance(sender, str) or not _EMAIL.match(sender):
+    if not isinstance(sender, str) or len(sender) > MAX_EMAIL or not _EMAIL.match(sender):
         issues.append(
             _issue("SMTP_REMITENTE_INVALIDO", "smtp.from", "Indique la dirección del remitente (from)")
         )
     user = raw.get("user")
-    if user is not None and not isinstance(user, str):
-        issues.append(_issue("CAMPO_INVALIDO", "smtp.user", "user debe ser texto"))
+    if user is not None and (not isinstance(user, str) or len(user) > MAX_SMTP_USER):
+        message = f"user: texto de hasta {MAX_SMTP_USER} caracteres"
+        issues.append(_issue("CAMPO_INVALIDO", "smtp.user", message))
     name = raw.get("fromName")
     if name is not None and (not isinstance(name, str) or len(name) > 120):
         issues.append(_issue("CAMPO_INVALIDO", "smtp.fromName", "fromName: texto de hasta 120 caracteres"))
     password: object = _KEEP
     if "password" in raw:
         password = raw["password"]
-        if password is not None and not isinstance(password, str):
-            issues.append(_issue("CAMPO_INVALIDO", "smtp.password", "password debe ser texto o null"))
+        if password is not None and (not isinstance(password, str) or len(password) > MAX_SMTP_PASSWORD):
+            message = f"password: texto de hasta {MAX_SMTP_PASSWORD} caracteres, o null"
+            issues.append(_issue("CAMPO_INVALIDO", "smtp.password", message))
     if issues:
         return None, _KEEP, issues
     config = SmtpConfig(

@@ -9,7 +9,6 @@ FacturaSend body of ``/evento/<tipo>``. An optional ``contexto`` per event (``ap
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import click
 
 from sifenflow_cli.commands._signing_output import fail, fail_one, read_file
+from sifenflow_common import jsonin
 from sifenflow_common.errors import DocumentInvalid, ValidationIssue
 from sifenflow_common.sifen.certificates import CertificateError, SigningCredentials, load_pkcs12
 from sifenflow_common.sifen.event_rules import EventContext, check_event_rules
@@ -66,9 +66,9 @@ def command() -> None:
 def build(input_json: str, p12_path: str, password: str, out: str | None) -> None:
     """Construye y firma el rEnviEventoDe descrito en INPUT.json."""
     try:
-        document = json.loads(read_file(input_json, "INPUT.json"))
-    except json.JSONDecodeError as exc:
-        fail_one("JSON_INVALIDO", "$", f"JSON inválido: {exc.msg} (línea {exc.lineno})")
+        document = jsonin.loads(read_file(input_json, "INPUT.json"))
+    except jsonin.JsonInputError as exc:
+        fail_one("JSON_INVALIDO", exc.path, f"JSON inválido: {exc.message}")
     if not isinstance(document, dict):
         fail_one("JSON_INVALIDO", "$", "Se esperaba un objeto JSON")
     events = document.get("eventos", [document])

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 import click
 
+from sifenflow_common import jsonin
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import pool_context
 from sifenflow_common.errors import ValidationIssue
@@ -99,9 +100,9 @@ def create_tenant(
 ) -> None:
     """Crea una empresa desde un JSON {slug, environment, params, puntos, cscId, csc}."""
     try:
-        body = json.loads(definition.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _fail([ValidationIssue("JSON_INVALIDO", "$", f"JSON mal formado: {exc}")])
+        body = jsonin.loads(definition.read_bytes())
+    except jsonin.JsonInputError as exc:
+        _fail([ValidationIssue("JSON_INVALIDO", exc.path, exc.message)])
     if isinstance(body, dict) and certificate is not None:
         body["certificate"] = base64.b64encode(certificate.read_bytes()).decode("ascii")
         body["certificatePassword"] = certificate_password

@@ -15,6 +15,8 @@ from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.requests import read_json
 from sifenflow_gateway.times import local_dates
 
+MAX_KEY_LABEL = 100  # documented in docs/gateway-api.md (limits)
+
 
 async def create_tenant(request: web.Request) -> web.Response:
     require_master_key(request)
@@ -71,7 +73,15 @@ async def create_api_key(request: web.Request) -> web.Response:
         role = Role(body.get("role", "emisor"))
     except ValueError as exc:
         raise ApiError(400, "ROL_INVALIDO", "role debe ser admin, emisor o lectura", path="role") from exc
-    record, token = await deps.directory.create_key(tenant.id, role, str(body.get("label", "")))
+    label = body.get("label", "")
+    if not isinstance(label, str) or len(label) > MAX_KEY_LABEL or not label.isprintable():
+        raise ApiError(
+            400,
+            "ETIQUETA_INVALIDA",
+            f"label: texto imprimible de hasta {MAX_KEY_LABEL} caracteres",
+            path="label",
+        )
+    record, token = await deps.directory.create_key(tenant.id, role, label)
     return json_response(
         {"success": True, "result": dict(local_dates(record.public_view()), token=token)}, 201
     )

@@ -5,7 +5,6 @@ reports progress and pages through the lines."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from sifenflow_common import jsonin
 from sifenflow_common.tenants.model import Tenant
 from sifenflow_gateway import acceptance
 from sifenflow_gateway.auth import tenant_principal
@@ -34,7 +34,7 @@ from sifenflow_gateway.model import (
     PendingDocument,
 )
 from sifenflow_gateway.normalize import content_hash
-from sifenflow_gateway.requests import idempotency_key, read_bytes
+from sifenflow_gateway.requests import check_charset, idempotency_key, read_bytes
 from sifenflow_gateway.times import py_time
 
 log = structlog.get_logger("sifenflow.gateway.bulk")
@@ -49,20 +49,14 @@ def parse_ndjson(raw: bytes, limit: int) -> tuple[list[tuple[int, Any]], list[di
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(400, "JSON_INVALIDO", "El NDJSON debe estar en UTF-8") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
+    # "\n" only: str.splitlines would also split inside strings holding U+2028 or U+0085
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            docs.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            errors.append(
-                {
-                    "line": number,
-                    "code": "JSON_INVALIDO",
-                    "path": "$",
-                    "message": f"JSON mal formado: {exc.msg}",
-                }
-            )
+            docs.append((number, jsonin.loads(line)))
+        except jsonin.JsonInputError as exc:
+            errors.append({"line": number, "code": "JSON_INVALIDO", "path": exc.path, "message": exc.message})
     if len(docs) + len(errors) > limit:
         raise ApiError(400, "BULK_DEMASIADO_GRANDE", f"Un envío masivo admite hasta {limit} documentos")
     if not docs and not errors:
@@ -313,6 +307,7 @@ async def bulk_create(request: web.Request) -> web.Response:
             return json_response(
                 {"success": True, "result": batch_view(existing), **batch_view(existing)}, 202
             )
+    check_charset(request)
     raw = await read_bytes(request, settings.max_bulk_bytes)
     docs, line_errors = parse_ndjson(raw, settings.max_bulk_documents)
     source = await deps.intake.put_source(raw)

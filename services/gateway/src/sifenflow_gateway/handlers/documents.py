@@ -11,7 +11,7 @@ from sifenflow_gateway.emission import emit, require_certificate
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import DEPS, SETTINGS
 from sifenflow_gateway.model import DraftNotFoundError
-from sifenflow_gateway.requests import flag, read_json
+from sifenflow_gateway.requests import flag, id_param, read_json
 from sifenflow_gateway.responses import de_entry, envelope, ids
 
 
@@ -44,7 +44,8 @@ async def lote_create(request: web.Request) -> web.Response:
         raise ApiError(400, "JSON_INVALIDO", "lote/create recibe un arreglo JSON de documentos")
     if not 1 <= len(body) <= limit:
         raise ApiError(400, "LOTE_CANTIDAD_INVALIDA", f"Un lote debe tener entre 1 y {limit} documentos")
-    tipos = {d.get("tipoDocumento", d.get("tipo_documento")) for d in body if isinstance(d, dict)}
+    # repr: a hostile tipoDocumento may be a list or an object (unhashable); its own check names it
+    tipos = {repr(d.get("tipoDocumento", d.get("tipo_documento"))) for d in body if isinstance(d, dict)}
     if len(tipos) > 1:
         raise ApiError(
             400,
@@ -72,10 +73,7 @@ async def lote_create(request: web.Request) -> web.Response:
 
 
 def _lote_id(request: web.Request) -> int:
-    raw = request.match_info["lote_id"]
-    if not raw.isdigit():
-        raise ApiError(400, "PARAMETRO_INVALIDO", "loteId debe ser numérico", path="path.loteId")
-    return int(raw)
+    return id_param(request.match_info["lote_id"], "loteId", "path.loteId")
 
 
 async def draft_confirm(request: web.Request) -> web.Response:

@@ -25,6 +25,7 @@ from sifenflow_gateway.model import AcceptedDocument
 from sifenflow_gateway.requests import read_json
 
 CDC_RE = re.compile(r"^\d{44}$")
+MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit; documented in docs/gateway-api.md (limits)
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 MAX_PDF_CDCS = 50
 MAX_EMAIL_CDCS = 50
@@ -153,7 +154,7 @@ def _addresses(body: dict[str, Any]) -> tuple[str, ...]:
     if len(addresses) > MAX_EMAIL_ADDRESSES:
         raise ApiError(400, "CAMPO_INVALIDO", f"Máximo {MAX_EMAIL_ADDRESSES} direcciones", path="emails")
     for n, address in enumerate(addresses):
-        if not EMAIL_RE.match(address):
+        if len(address) > MAX_EMAIL_LENGTH or not EMAIL_RE.match(address):
             raise ApiError(
                 400,
                 "MAIL_DESTINATARIO_INVALIDO",

@@ -12,7 +12,7 @@ from sifenflow_gateway.auth import tenant_principal
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.model import SITUACION_LABELS, AcceptedDocument, DocumentStatus
-from sifenflow_gateway.requests import flag, read_json
+from sifenflow_gateway.requests import flag, id_param, read_json
 from sifenflow_gateway.responses import estado_of, situacion_of
 from sifenflow_gateway.sifen_json import xml_to_json
 from sifenflow_gateway.times import py_time
@@ -68,10 +68,8 @@ async def de_by_cdc(request: web.Request) -> web.Response:
 
 async def de_by_id(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApiError(400, "PARAMETRO_INVALIDO", "id debe ser numérico", path="path.id")
-    doc = await request.app[DEPS].intake.by_id(principal.tenant.id, int(raw))
+    doc_id = id_param(request.match_info["id"], "id", "path.id")
+    doc = await request.app[DEPS].intake.by_id(principal.tenant.id, doc_id)
     return await _one(request, principal.tenant, doc)
 
 

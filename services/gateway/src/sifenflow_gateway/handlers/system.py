@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from sifenflow_gateway.auth import tenant_principal
-from sifenflow_gateway.errors import ApiError, json_response
+from sifenflow_gateway.errors import json_response
 from sifenflow_gateway.keys import DEPS, SETTINGS
+from sifenflow_gateway.requests import id_param
 
 
 async def test(request: web.Request) -> web.Response:
@@ -61,9 +62,7 @@ def _code(request: web.Request, name: str) -> int | None:
     raw = request.match_info.get(name, "NULL")
     if raw.upper() == "NULL":
         return None
-    if not raw.isdigit():
-        raise ApiError(400, "PARAMETRO_INVALIDO", f"{name} debe ser numérico o NULL", path=f"path.{name}")
-    return int(raw)
+    return id_param(raw, name, f"path.{name}")
 
 
 async def departamentos(request: web.Request) -> web.Response:

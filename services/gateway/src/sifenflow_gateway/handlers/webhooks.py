@@ -76,6 +76,8 @@ async def create(request: web.Request) -> web.Response:
         await check_url(url.strip(), allow_private=deps.webhook_settings.allow_private_urls)
     except UrlRefused as exc:
         raise ApiError(400, exc.code, exc.message, path="url") from exc
+    except ValueError as exc:  # what urllib cannot even split ("http://[::1", a port beyond 65535)
+        raise ApiError(400, "WEBHOOK_URL_INVALIDA", "url no es una URL válida", path="url") from exc
     description = body.get("descripcion", body.get("description"))
     if description is not None and (not isinstance(description, str) or len(description) > 200):
         raise ApiError(
