@@ -22,13 +22,21 @@ async def create_tenant(request: web.Request) -> web.Response:
     data, issues = parse_tenant_input(body)
     if data is None:
         raise invalid(issues, limit=10)
+    deps = request.app[DEPS]
+    sim_error = None
     try:
-        tenant = await request.app[DEPS].directory.create_tenant(data)
+        if deps.company is not None:  # simulado: test certificate, CSC and the simulator's registry
+            tenant, sim_error = await deps.company.create(data, actor="master-key")
+        else:
+            tenant = await deps.directory.create_tenant(data)
     except TenantExistsError as exc:
         raise ApiError(
             409, "EMPRESA_YA_EXISTE", f"Ya existe una empresa con slug {data.slug}", path="slug"
         ) from exc
-    return json_response({"success": True, "result": local_dates(tenant.public_view())}, 201)
+    view = dict(local_dates(tenant.public_view()))
+    if sim_error is not None:
+        view["simulador"] = {"registrado": False, "error": sim_error}
+    return json_response({"success": True, "result": view}, 201)
 
 
 async def get_tenant(request: web.Request) -> web.Response:
