@@ -6,7 +6,9 @@ the history lists every change without secrets."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import struct
 import subprocess
 import zlib
@@ -27,7 +29,7 @@ from lxml import etree
 from sifenflow_common.sifen.dv import dv11
 from sifenflow_common.sifen.test_ca import TestCA, issue_test_p12
 from sifenflow_standalone.demo import demo_invoice, demo_params
-from tests.e2e.pipeline.stack import Stack, processes_stack
+from tests.e2e.pipeline.stack import Stack, cli, processes_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(240)]
 
@@ -223,3 +225,72 @@ async def test_a_company_runs_itself_from_creation_to_the_test_environment(
         assert "SETCSC" not in str(body) and "Pw-9x7Q" not in str(body)
         status, own = await _call(session, "GET", f"{stack.url}/nueva/empresa/historial", key)
         assert status == 200 and own["result"]["items"] == items
+
+
+async def test_edits_are_checked_guarded_by_role_and_the_cli_edits_too(stack: Stack, tmp_path: Path) -> None:
+    master = stack.master_key
+    ruc = f"80054321-{dv11('80054321')}"
+    params = dict(demo_params(), ruc=ruc, timbradoNumero="22334455", timbradoFecha="2024-01-02")
+    async with aiohttp.ClientSession() as session:
+        status, body = await _call(
+            session, "POST", f"{stack.url}/admin/tenants", master, {"slug": "segunda", "params": params}
+        )
+        assert status == 201, body
+        keys = {}
+        for role in ("admin", "emisor"):
+            _, created = await _call(
+                session, "POST", f"{stack.url}/admin/tenants/segunda/apikeys", master, {"role": role}
+            )
+            keys[role] = created["result"]["token"]
+        status, body = await _call(
+            session, "PATCH", f"{stack.url}/segunda/empresa", keys["emisor"], {"razonSocial": "Otra"}
+        )
+        assert status == 403 and body["code"] == "ROL_NO_AUTORIZADO", body
+        status, body = await _call(
+            session,
+            "PATCH",
+            f"{stack.url}/segunda/empresa",
+            keys["admin"],
+            {"puntos": {"009": ["001"]}, "ruc": "1-1"},
+        )
+        assert status == 400 and body["errores"][0]["code"] == "CAMPO_NO_EDITABLE", body
+        assert body["errores"][0]["path"] == "ruc"
+        # the CLI: a second establecimiento with two puntos, then documents there are approved
+        changes = tmp_path / "cambios.json"
+        est = dict(params["establecimientos"][0], codigo="002")
+        changes.write_text(json.dumps({"establecimientos": [est], "puntos": {"002": ["001", "004"]}}))
+        done = await asyncio.to_thread(
+            subprocess.run,
+            cli("tenant", "update", "segunda", str(changes)),
+            env=stack.env,
+            capture_output=True,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        assert json.loads(done.stdout)["puntos"]["002"] == ["001", "004"]
+        status, body = await _call(
+            session,
+            "POST",
+            f"{stack.url}/segunda/de/create",
+            keys["admin"],
+            demo_invoice(establecimiento="002", punto="004"),
+        )
+        assert status == 200 and body["deList"][0]["estado"] == "Aprobado", body
+        # deactivating an establecimiento: its documents are refused
+        status, body = await _call(
+            session,
+            "PATCH",
+            f"{stack.url}/segunda/empresa",
+            keys["admin"],
+            {"establecimientos": [{"codigo": "002", "activo": False}]},
+        )
+        assert status == 200, body
+        status, body = await _call(
+            session,
+            "POST",
+            f"{stack.url}/segunda/de/create",
+            keys["admin"],
+            demo_invoice(establecimiento="002", punto="004"),
+        )
+        assert status == 400, body
+        _, history = await _call(session, "GET", f"{stack.url}/segunda/empresa/historial", keys["admin"])
+        assert [i["quien"] for i in history["result"]["items"]][:2] == ["master-key", "cli"], history
