@@ -9,8 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.tenants.changes import parse_tenant_patch
 from sifenflow_common.tenants.editing import TenantEditor
@@ -24,8 +22,6 @@ from sifenflow_common.tenants.simulado import (
     simulator_entry,
     with_simulado_credentials,
 )
-
-log = structlog.get_logger("sifenflow.company")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +62,7 @@ class CompanyAdmin:
         secrets = await self._tenants.load_secrets(tenant.id)
         try:
             await self._registrar.register(simulator_entry(tenant, secrets.csc_id, secrets.csc))
-        except SimulatorRegistrationError as exc:
-            log.warning("simulator_registration_failed", tenant=tenant.slug, error=str(exc))
+        except SimulatorRegistrationError as exc:  # the caller reports it (response, log)
             return str(exc)
         return None
 

@@ -11,6 +11,7 @@ from sifenflow_common.tenants.model import Role
 from sifenflow_common.tenants.repository import TenantExistsError
 from sifenflow_gateway.auth import require_master_key
 from sifenflow_gateway.errors import ApiError, invalid, json_response
+from sifenflow_gateway.handlers.company import company_view
 from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.requests import read_json
 from sifenflow_gateway.times import local_dates
@@ -33,10 +34,7 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise ApiError(
             409, "EMPRESA_YA_EXISTE", f"Ya existe una empresa con slug {data.slug}", path="slug"
         ) from exc
-    view = dict(local_dates(tenant.public_view()))
-    if sim_error is not None:
-        view["simulador"] = {"registrado": False, "error": sim_error}
-    return json_response({"success": True, "result": view}, 201)
+    return json_response({"success": True, "result": company_view(tenant, sim_error)}, 201)
 
 
 async def get_tenant(request: web.Request) -> web.Response:

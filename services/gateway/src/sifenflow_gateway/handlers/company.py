@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from aiohttp import web
 
 from sifenflow_common.sifen.paraguay_time import paraguay_local
@@ -18,6 +19,7 @@ from sifenflow_gateway.requests import read_json
 from sifenflow_gateway.times import local_dates
 
 MASTER_ACTOR = "master-key"
+log = structlog.get_logger("sifenflow.gateway")
 
 
 def company_admin(request: web.Request) -> CompanyAdmin:
@@ -42,9 +44,11 @@ async def _own_target(request: web.Request) -> tuple[Tenant, str]:
     return principal.tenant, actor
 
 
-def _view(tenant: Tenant, simulator_error: str | None = None) -> dict[str, Any]:
+def company_view(tenant: Tenant, simulator_error: str | None = None) -> dict[str, Any]:
+    """The company without secrets; with ``simulador`` when the simulator did not take it."""
     view = dict(local_dates(tenant.public_view()))
     if simulator_error is not None:
+        log.warning("simulator_registration_failed", tenant=tenant.slug, error=simulator_error)
         view["simulador"] = {"registrado": False, "error": simulator_error}
     return view
 
@@ -56,7 +60,7 @@ async def _patch(request: web.Request, tenant: Tenant, actor: str) -> web.Respon
         updated, sim_error = await company_admin(request).update(tenant, body, actor=actor, today=today)
     except PatchRefused as exc:
         raise invalid(exc.issues, limit=10) from exc
-    return json_response({"success": True, "result": _view(updated, sim_error)})
+    return json_response({"success": True, "result": company_view(updated, sim_error)})
 
 
 async def _history(request: web.Request, tenant: Tenant) -> web.Response:
@@ -94,7 +98,7 @@ async def _switch(request: web.Request, tenant: Tenant, actor: str) -> web.Respo
                 if i.required and not i.ok
             ],
         ) from exc
-    return json_response({"success": True, "result": _view(updated)})
+    return json_response({"success": True, "result": company_view(updated)})
 
 
 async def admin_patch(request: web.Request) -> web.Response:
@@ -115,7 +119,7 @@ async def admin_switch(request: web.Request) -> web.Response:
 
 async def own_view(request: web.Request) -> web.Response:
     tenant, _ = await _own_target(request)
-    return json_response({"success": True, "result": _view(tenant)})
+    return json_response({"success": True, "result": company_view(tenant)})
 
 
 async def own_patch(request: web.Request) -> web.Response:
