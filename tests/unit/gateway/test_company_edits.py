@@ -175,3 +175,13 @@ def test_checklist_needs_a_real_ca_certificate_a_set_csc_and_a_valid_timbrado(tm
         expired, self_signed, csc_generated=False, smtp_configured=True, test_ca_dir=ca_dir, now=now
     )
     assert "TIMBRADO" in [i.code for i in missing(items)]
+    items = checklist(
+        tenant,
+        self_signed,
+        csc_generated=False,
+        smtp_configured=True,
+        test_ca_dir=ca_dir,
+        in_flight=2,
+        now=now,
+    )
+    assert [i.code for i in missing(items)] == ["CERTIFICADO", "DOCUMENTOS_EN_CURSO"]

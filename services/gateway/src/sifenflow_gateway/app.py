@@ -119,7 +119,7 @@ def company_admin(pool: asyncpg.Pool, tenants: TenantRepository, settings: Gatew
         settings.sim_admin_url or settings.sim_base_url, token.get_secret_value() if token else None
     )
     ca_dir = settings.test_ca_dir or default_test_ca_dir()
-    return CompanyAdmin(tenants, TenantEditor(pool, secret_box(settings)), registrar, ca_dir)
+    return CompanyAdmin(pool, tenants, TenantEditor(pool, secret_box(settings)), registrar, ca_dir)
 
 
 async def _database_problems(pool: asyncpg.Pool) -> list[str]:

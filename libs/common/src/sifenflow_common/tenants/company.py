@@ -9,10 +9,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.tenants.changes import parse_tenant_patch
 from sifenflow_common.tenants.editing import TenantEditor
-from sifenflow_common.tenants.golive import TRANSITIONS, CheckItem, checklist, missing
+from sifenflow_common.tenants.golive import TRANSITIONS, CheckItem, checklist, documents_in_flight, missing
 from sifenflow_common.tenants.input import TenantInput
 from sifenflow_common.tenants.model import Environment, Tenant
 from sifenflow_common.tenants.repository import TenantRepository
@@ -39,11 +41,13 @@ class SwitchRefused(Exception):
 class CompanyAdmin:
     def __init__(
         self,
+        pool: asyncpg.Pool,
         tenants: TenantRepository,
         editor: TenantEditor,
         registrar: SimulatorRegistrar | None,
         test_ca_dir: Path,
     ) -> None:
+        self._pool = pool
         self._tenants = tenants
         self._editor = editor
         self._registrar = registrar
@@ -86,6 +90,7 @@ class CompanyAdmin:
             csc_generated=_csc_generated(history),
             smtp_configured=bool(tenant.smtp.get("host")),
             test_ca_dir=self._ca_dir,
+            in_flight=await documents_in_flight(self._pool, tenant.id),
         )
 
     async def switch(self, tenant: Tenant, target: Environment, *, actor: str) -> Tenant:

@@ -1,8 +1,9 @@
 """What a company needs before it leaves the simulated environment (``GET /{t}/empresa/ambiente/
 checklist``): a certificate for its RUC from a real certification authority (not the local test
 CA, not self-signed, not expired), the CSC issued by SET (not the one generated for simulado), a
-timbrado valid today; SMTP is recommended, not required. The switch is refused until every required
-item is ok. Allowed moves: simulado → test → produccion, and produccion → test."""
+timbrado valid today, and no document still on its way to SIFEN (the signer and the sender follow the
+company's current environment); SMTP is recommended, not required. The switch is refused until every
+required item is ok. Allowed moves: simulado → test → produccion, and produccion → test."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -25,6 +27,8 @@ TRANSITIONS: dict[Environment, frozenset[Environment]] = {
     Environment.PRODUCCION: frozenset({Environment.TEST}),
 }
 TEST_CA_MARK = "sifenflow Test CA"
+# document_status states between acceptance and SIFEN's answer (readmodel.documents)
+IN_FLIGHT = ("requested", "built", "signed", "sending", "sent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ def checklist(
     csc_generated: bool,
     smtp_configured: bool,
     test_ca_dir: Path | None,
+    in_flight: int = 0,
     now: datetime | None = None,
 ) -> list[CheckItem]:
     now = now or datetime.now(UTC)
@@ -108,6 +113,13 @@ def checklist(
         items.append(
             CheckItem("TIMBRADO", False, True, "Cargue un timbrado vigente (número, fechaInicio, fechaFin)")
         )
+    if in_flight:
+        message = (
+            f"{in_flight} documento(s) esperan la respuesta de SIFEN: cambie de ambiente cuando terminen"
+        )
+        items.append(CheckItem("DOCUMENTOS_EN_CURSO", False, True, message))
+    else:
+        items.append(CheckItem("DOCUMENTOS_EN_CURSO", True, True, "Ningún documento en curso"))
     items.append(
         CheckItem(
             "SMTP",
@@ -123,3 +135,12 @@ def checklist(
 
 def missing(items: list[CheckItem]) -> list[CheckItem]:
     return [i for i in items if i.required and not i.ok]
+
+
+async def documents_in_flight(pool: asyncpg.Pool, tenant_id: Any) -> int:
+    count = await pool.fetchval(
+        "SELECT count(*) FROM document_status WHERE tenant_id = $1 AND status = ANY($2::text[])",
+        tenant_id,
+        list(IN_FLIGHT),
+    )
+    return int(count or 0)

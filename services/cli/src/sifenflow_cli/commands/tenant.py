@@ -49,7 +49,7 @@ def _company(pool: asyncpg.Pool, box: SecretBox) -> CompanyAdmin:
         os.environ.get("SIM_ADMIN_URL") or _simulator_url(), os.environ.get("SIFEN_SIM_ADMIN_TOKEN") or None
     )
     tenants = TenantRepository(pool, box, _simulator_url())
-    return CompanyAdmin(tenants, TenantEditor(pool, box), registrar, default_test_ca_dir())
+    return CompanyAdmin(pool, tenants, TenantEditor(pool, box), registrar, default_test_ca_dir())
 
 
 def _fail(issues: list[ValidationIssue], code: int = 2) -> NoReturn:
