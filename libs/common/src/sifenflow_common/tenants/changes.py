@@ -279,7 +279,7 @@ def parse_tenant_patch(
     csc, certificate, secret_issues = _secrets(body, tenant, changes)
     issues += secret_issues
     logo: Logo | object | None = _UNCHANGED
-    if "logo" in body:
+    if "logo" in body and (body["logo"] is not None or tenant.logo_media_type is not None):
         try:
             logo = parse_logo(body["logo"]) if body["logo"] is not None else None
             changes.append({"campo": "logo", "tipo": logo.media_type if isinstance(logo, Logo) else None})
