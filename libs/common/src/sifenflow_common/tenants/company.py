@@ -4,6 +4,7 @@ kept in step with simulado companies."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -55,7 +56,8 @@ class CompanyAdmin:
 
     async def create(self, data: TenantInput, *, actor: str) -> tuple[Tenant, str | None]:
         """The new company and, for simulado, None or why the simulator did not take it."""
-        data, generated = with_simulado_credentials(data, self._ca_dir)
+        # an RSA key is generated for the test certificate: off the event loop
+        data, generated = await asyncio.to_thread(with_simulado_credentials, data, self._ca_dir)
         tenant = await self._tenants.create(data)
         await self._editor.record_created(tenant, actor=actor, provisioned=generated)
         return tenant, await self.sync_simulator(tenant)
