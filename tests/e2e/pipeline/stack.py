@@ -128,14 +128,8 @@ async def _http_ok(
 
 
 async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo: bool) -> None:
-    """Tenants through the admin API (master key) and the demo taxpayer in the simulator."""
+    """Tenants through the admin API (master key), then the demo taxpayer in the simulator."""
     admin = {"Authorization": f"Bearer {stack.master_key}"}
-    entry = dict(simulator_entry())
-    entry["timbrados"] = [dict(t, establecimientos=SIM_PUNTOS) for t in entry["timbrados"]]
-    async with session.post(
-        f"{stack.sim_url}/admin/contribuyentes", json=entry, headers=stack.sim_admin
-    ) as r:
-        assert r.status == 201, await r.text()
     ca = ensure_test_ca(stack.ca_dir)
     slugs = ["otra"] if not create_demo else [DEMO_SLUG, "otra"]
     for slug in slugs:
@@ -151,6 +145,14 @@ async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo
         ) as r:
             assert r.status == 201, await r.text()
             stack.tenants[slug] = Tenant(slug, (await r.json())["result"]["token"])
+    # after the tenants, whose creation registers them in the simulator with every punto: the demo
+    # taxpayer is known there with punto 001 only
+    entry = dict(simulator_entry())
+    entry["timbrados"] = [dict(t, establecimientos=SIM_PUNTOS) for t in entry["timbrados"]]
+    async with session.post(
+        f"{stack.sim_url}/admin/contribuyentes", json=entry, headers=stack.sim_admin
+    ) as response:
+        assert response.status == 201, await response.text()
 
 
 async def delete_topology(prefix: str, subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS) -> None:

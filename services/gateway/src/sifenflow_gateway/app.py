@@ -14,7 +14,11 @@ from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import create_pool
 from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.runtime.service import database_reachable
+from sifenflow_common.sifen.test_ca import default_test_ca_dir
+from sifenflow_common.tenants.company import CompanyAdmin
+from sifenflow_common.tenants.editing import TenantEditor
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
+from sifenflow_common.tenants.simulado import SimulatorRegistrar
 from sifenflow_gateway.adapters.catalogs import EngineCatalogs
 from sifenflow_gateway.adapters.directory import PgTenantDirectory
 from sifenflow_gateway.adapters.engine import EngineAdapter
@@ -105,7 +109,17 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
         rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
         readiness=partial(_database_problems, pool),
+        company=company_admin(pool, tenants, settings),
     )
+
+
+def company_admin(pool: asyncpg.Pool, tenants: TenantRepository, settings: GatewaySettings) -> CompanyAdmin:
+    token = settings.sifen_sim_admin_token
+    registrar = SimulatorRegistrar(
+        settings.sim_admin_url or settings.sim_base_url, token.get_secret_value() if token else None
+    )
+    ca_dir = settings.test_ca_dir or default_test_ca_dir()
+    return CompanyAdmin(pool, tenants, TenantEditor(pool, secret_box(settings)), registrar, ca_dir)
 
 
 async def _database_problems(pool: asyncpg.Pool) -> list[str]:

@@ -18,6 +18,12 @@ class GatewaySettings(Settings):
     # values sealed before a rotation.
     old_master_keys: tuple[SecretStr, ...] = ()
     sim_base_url: str = "http://127.0.0.1:8090"
+    # New and edited simulado companies are registered in the simulator's admin API (its URL, by
+    # default sim_base_url, and the token it requires); their test certificates come from this CA
+    # directory (default $SIFENFLOW_TEST_CA_DIR or ~/.sifenflow/test-ca, as the simulator's).
+    sim_admin_url: str | None = None
+    sifen_sim_admin_token: SecretStr | None = None
+    test_ca_dir: Path | None = None
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 2 * 1024 * 1024  # JSON requests (one lote of 50 fits easily)
     max_bulk_bytes: int = 64 * 1024 * 1024  # NDJSON bulk of up to 10,000 documents

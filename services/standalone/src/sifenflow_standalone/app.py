@@ -183,6 +183,9 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
                 "http_port": config.port,
                 "sim_base_url": sim_url,
                 "public_url": gateway_url,
+                # new simulado companies: test certificates from this CA, registered in this simulator
+                "test_ca_dir": ca_dir,
+                "sifen_sim_admin_token": sim_settings.admin_token,
             }
         )
         gw_runner = await _serve(

@@ -3,6 +3,8 @@ gateway (table ``kude_pdfs``, migration 0200). The PDF bytes are in the artifact
 renders first records them, later readers fetch them. Every lookup filters by tenant.
 
 ``KudePdfs.pdf(...)`` is the one call: cached PDF, or render (``RenderWorker``) + store + record.
+The company's logo (``tenants.logo``, set with ``PATCH /admin/tenants/{t}``) is read here, so every
+KuDE of the company carries it, whoever renders it.
 Two processes rendering the same KuDE at once both succeed (same bytes or not, the first record
 wins and both answer a valid PDF).
 """
@@ -24,6 +26,7 @@ class KudeCache(Protocol):
     async def put(
         self, tenant_id: uuid.UUID, document_id: uuid.UUID, format: Format, sha256: str
     ) -> None: ...
+    async def logo(self, tenant_id: uuid.UUID) -> bytes | None: ...
 
 
 class PostgresKudeCache:
@@ -49,16 +52,24 @@ class PostgresKudeCache:
             sha256,
         )
 
+    async def logo(self, tenant_id: uuid.UUID) -> bytes | None:
+        value = await self._pool.fetchval("SELECT logo FROM tenants WHERE id = $1", tenant_id)
+        return bytes(value) if value is not None else None
+
 
 class InMemoryKudeCache:
     def __init__(self) -> None:
         self.entries: dict[tuple[uuid.UUID, uuid.UUID, str], str] = {}
+        self.logos: dict[uuid.UUID, bytes] = {}
 
     async def get(self, tenant_id: uuid.UUID, document_id: uuid.UUID, format: Format) -> str | None:
         return self.entries.get((tenant_id, document_id, format))
 
     async def put(self, tenant_id: uuid.UUID, document_id: uuid.UUID, format: Format, sha256: str) -> None:
         self.entries.setdefault((tenant_id, document_id, format), sha256)
+
+    async def logo(self, tenant_id: uuid.UUID) -> bytes | None:
+        return self.logos.get(tenant_id)
 
 
 class KudePdfs:
@@ -95,7 +106,8 @@ class KudePdfs:
                 return await self.artifacts.get(sha), sha
             except ArtifactNotFound:
                 pass
-        pdf = await self.worker.render([signed_xml], format=format, environment=environment)
+        logo = await self.cache.logo(tenant_id)
+        pdf = await self.worker.render([signed_xml], format=format, environment=environment, logo=logo)
         self.rendered += 1
         sha = await self.artifacts.put(pdf, MEDIA_PDF)
         await self.cache.put(tenant_id, document_id, format, sha)

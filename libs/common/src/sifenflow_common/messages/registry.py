@@ -10,6 +10,7 @@ from sifenflow_common.messages.envelope import Envelope, Message
 from sifenflow_common.messages.events import ALL_EVENTS
 from sifenflow_common.messages.lifecycle import LIFECYCLE_EVENTS
 from sifenflow_common.messages.mail import MAIL_EVENTS
+from sifenflow_common.messages.tenant import TENANT_EVENTS
 
 M = TypeVar("M", bound=Message)
 
@@ -56,4 +57,4 @@ class MessageRegistry:
 
 def default_registry() -> MessageRegistry:
     """Every command and event of the document lifecycle."""
-    return MessageRegistry([*ALL_COMMANDS, *ALL_EVENTS, *MAIL_EVENTS, *LIFECYCLE_EVENTS])
+    return MessageRegistry([*ALL_COMMANDS, *ALL_EVENTS, *MAIL_EVENTS, *LIFECYCLE_EVENTS, *TENANT_EVENTS])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -40,6 +40,11 @@ class Timbrado:
     def as_dict(self) -> dict[str, Any]:
         return {"numero": self.numero, "fechaInicio": self.fecha_inicio, "fechaFin": self.fecha_fin}
 
+    def valid_on(self, day: date) -> bool:
+        if day < date.fromisoformat(self.fecha_inicio[:10]):
+            return False
+        return self.fecha_fin is None or day <= date.fromisoformat(self.fecha_fin[:10])
+
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
@@ -59,6 +64,7 @@ class Tenant:
     webhook: dict[str, Any] = field(default_factory=dict)  # placeholder, filled by the notifier issue
     active: bool = True
     created_at: datetime | None = None
+    logo_media_type: str | None = None  # image/png | image/svg+xml when the company set a logo
 
     @property
     def ruc(self) -> str:
@@ -69,7 +75,34 @@ class Tenant:
         return str(self.params.get("timbradoNumero", ""))
 
     def establecimiento_codes(self) -> list[str]:
-        return [str(e.get("codigo", "")) for e in self.params.get("establecimientos", [])]
+        """The active establecimientos (a deactivated one keeps its data with ``activo: false``)."""
+        return [
+            str(e.get("codigo", ""))
+            for e in self.params.get("establecimientos", [])
+            if e.get("activo", True) is not False
+        ]
+
+    def timbrado_at(self, day: date) -> Timbrado:
+        """The timbrado valid on ``day`` (the latest one to start); the current one otherwise."""
+        valid = [t for t in self.timbrados if t.valid_on(day)]
+        if valid:
+            return max(valid, key=lambda t: t.fecha_inicio)
+        current = next((t for t in self.timbrados if t.numero == self.timbrado_numero), None)
+        return current or Timbrado(self.timbrado_numero, str(self.params.get("timbradoFecha", ""))[:10])
+
+    def params_at(self, fecha: object) -> dict[str, Any]:
+        """``params`` with the timbrado valid at a document's ``fecha`` (ISO date or date-time)."""
+        try:
+            day = date.fromisoformat(str(fecha)[:10])
+        except ValueError:
+            return self.params
+        timbrado = self.timbrado_at(day)
+        if timbrado.numero == self.timbrado_numero:
+            return self.params
+        params = dict(self.params, timbradoNumero=timbrado.numero, timbradoFecha=timbrado.fecha_inicio)
+        if "timbradoFechaFin" in params or timbrado.fecha_fin:
+            params["timbradoFechaFin"] = timbrado.fecha_fin
+        return params
 
     def puntos_of(self, establecimiento: str) -> tuple[str, ...]:
         return self.puntos.get(establecimiento, ())
@@ -94,6 +127,7 @@ class Tenant:
             "smtp": self.smtp,
             "webhook": self.webhook,
             "active": self.active,
+            "logo": self.logo_media_type,
             "createdAt": self.created_at.isoformat() if self.created_at else None,
         }
 

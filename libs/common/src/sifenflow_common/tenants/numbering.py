@@ -1,4 +1,5 @@
-"""Gapless document numbers (C007 dNumDoc, 7 digits) per (tenant, timbrado, establecimiento, punto, tipo).
+"""Gapless document numbers (C007 dNumDoc, 7 digits) per (tenant, environment, timbrado, establecimiento,
+punto, tipo): the simulated, test and production environments number apart (migration 0480).
 
 Call these inside the transaction that records the document: the counter row stays locked until that
 transaction ends, so concurrent allocations queue up and a rollback gives the number back (no gap).
@@ -21,9 +22,17 @@ class NumberingKey:
     establecimiento: str  # "001"
     punto: str  # "001"
     tipo_documento: int
+    environment: str = ""  # simulado | test | produccion ("" only in tests of the counter itself)
 
-    def args(self) -> tuple[uuid.UUID, str, str, str, int]:
-        return (self.tenant_id, self.timbrado, self.establecimiento, self.punto, self.tipo_documento)
+    def args(self) -> tuple[uuid.UUID, str, str, str, int, str]:
+        return (
+            self.tenant_id,
+            self.timbrado,
+            self.establecimiento,
+            self.punto,
+            self.tipo_documento,
+            self.environment,
+        )
 
 
 class NumberingExhaustedError(ValueError):
@@ -42,11 +51,11 @@ async def allocate(conn: asyncpg.Connection, key: NumberingKey, count: int = 1) 
     first = await conn.fetchval(
         """
         INSERT INTO numbering_counters (tenant_id, timbrado, establecimiento, punto, tipo_documento,
-                                        next_value)
-        VALUES ($1, $2, $3, $4, $5, 1 + $6)
-        ON CONFLICT (tenant_id, timbrado, establecimiento, punto, tipo_documento)
-        DO UPDATE SET next_value = numbering_counters.next_value + $6, updated_at = now()
-        RETURNING next_value - $6
+                                        environment, next_value)
+        VALUES ($1, $2, $3, $4, $5, $6, 1 + $7)
+        ON CONFLICT (tenant_id, environment, timbrado, establecimiento, punto, tipo_documento)
+        DO UPDATE SET next_value = numbering_counters.next_value + $7, updated_at = now()
+        RETURNING next_value - $7
         """,
         *key.args(),
         count,
@@ -62,9 +71,9 @@ async def note_given(conn: asyncpg.Connection, key: NumberingKey, numero: int) -
     await conn.execute(
         """
         INSERT INTO numbering_counters (tenant_id, timbrado, establecimiento, punto, tipo_documento,
-                                        next_value)
-        VALUES ($1, $2, $3, $4, $5, $6 + 1)
-        ON CONFLICT (tenant_id, timbrado, establecimiento, punto, tipo_documento)
+                                        environment, next_value)
+        VALUES ($1, $2, $3, $4, $5, $6, $7 + 1)
+        ON CONFLICT (tenant_id, environment, timbrado, establecimiento, punto, tipo_documento)
         DO UPDATE SET next_value = GREATEST(numbering_counters.next_value, EXCLUDED.next_value),
                       updated_at = now()
         """,
@@ -86,8 +95,8 @@ async def record_use(
     inserted = await conn.fetchval(
         """
         INSERT INTO document_numbers (tenant_id, timbrado, establecimiento, punto, tipo_documento,
-                                      numero, document_id, content_hash, allocated)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                      environment, numero, document_id, content_hash, allocated)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT DO NOTHING
         RETURNING true
         """,
@@ -103,7 +112,7 @@ async def record_use(
         """
         SELECT document_id, content_hash FROM document_numbers
         WHERE tenant_id = $1 AND timbrado = $2 AND establecimiento = $3 AND punto = $4
-          AND tipo_documento = $5 AND numero = $6
+          AND tipo_documento = $5 AND environment = $6 AND numero = $7
         """,
         *key.args(),
         numero,
@@ -124,20 +133,20 @@ class NumberUse:
 
 
 _RECORD_MANY = """
-INSERT INTO document_numbers (tenant_id, timbrado, establecimiento, punto, tipo_documento, numero,
-                              document_id, content_hash, allocated)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::bigint[],
-                     $7::uuid[], $8::text[], $9::bool[])
+INSERT INTO document_numbers (tenant_id, timbrado, establecimiento, punto, tipo_documento, environment,
+                              numero, document_id, content_hash, allocated)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[],
+                     $7::bigint[], $8::uuid[], $9::text[], $10::bool[])
 ON CONFLICT DO NOTHING
 RETURNING document_id
 """
 _HOLDERS = """
-SELECT d.tenant_id, d.timbrado, d.establecimiento, d.punto, d.tipo_documento, d.numero, d.document_id,
-       d.content_hash
+SELECT d.tenant_id, d.timbrado, d.establecimiento, d.punto, d.tipo_documento, d.environment, d.numero,
+       d.document_id, d.content_hash
 FROM document_numbers d
-JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::bigint[])
-     AS k(tenant_id, timbrado, establecimiento, punto, tipo_documento, numero)
-  USING (tenant_id, timbrado, establecimiento, punto, tipo_documento, numero)
+JOIN unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::bigint[])
+     AS k(tenant_id, timbrado, establecimiento, punto, tipo_documento, environment, numero)
+  USING (tenant_id, timbrado, establecimiento, punto, tipo_documento, environment, numero)
 """
 
 
@@ -163,7 +172,15 @@ async def record_uses(conn: asyncpg.Connection, uses: list[NumberUse]) -> dict[i
     lost_cols = list(zip(*(uses[i].key.args() for i in lost), strict=True))
     rows = await conn.fetch(_HOLDERS, *[list(c) for c in lost_cols], [uses[i].numero for i in lost])
     holders = {
-        (r["tenant_id"], r["timbrado"], r["establecimiento"], r["punto"], r["tipo_documento"], r["numero"]): r
+        (
+            r["tenant_id"],
+            r["timbrado"],
+            r["establecimiento"],
+            r["punto"],
+            r["tipo_documento"],
+            r["environment"],
+            r["numero"],
+        ): r
         for r in rows
     }
     out: dict[int, NumberAlreadyUsedError] = {}

@@ -108,6 +108,7 @@ def tenant_from_row(row: asyncpg.Record) -> Tenant:
         webhook=_json(row["webhook"]),
         active=row["active"],
         created_at=row["created_at"],
+        logo_media_type=row.get("logo_media_type"),
     )
 
 

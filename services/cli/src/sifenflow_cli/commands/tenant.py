@@ -1,5 +1,6 @@
-"""``sifenflow tenant create|show`` and ``sifenflow apikey create|revoke`` (straight to DATABASE_URL;
-tenant secrets are sealed with MASTER_KEY). Errors go to stderr as JSON {code, path, message}."""
+"""``sifenflow tenant create|show|update|history`` and ``sifenflow apikey create|revoke`` (straight
+to DATABASE_URL; tenant secrets are sealed with MASTER_KEY).
+Errors go to stderr as JSON {code, path, message}."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -21,6 +23,10 @@ from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.pool import pool_context
 from sifenflow_common.errors import ValidationIssue
 from sifenflow_common.runtime.settings import load_settings
+from sifenflow_common.sifen.paraguay_time import paraguay_local
+from sifenflow_common.sifen.test_ca import default_test_ca_dir
+from sifenflow_common.tenants.company import CompanyAdmin, PatchRefused
+from sifenflow_common.tenants.editing import TenantEditor
 from sifenflow_common.tenants.input import parse_certificate_input, parse_tenant_input
 from sifenflow_common.tenants.mail import TenantMailRepository, parse_mail_input
 from sifenflow_common.tenants.model import Role
@@ -31,14 +37,26 @@ from sifenflow_common.tenants.repository import (
     TenantRepository,
     ruc_taken_message,
 )
+from sifenflow_common.tenants.simulado import SimulatorRegistrar
 
 T = TypeVar("T")
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 SIM_URL_DEFAULT = "http://127.0.0.1:8090"
 
 
 def _simulator_url() -> str:
     """SIFEN URL of new ``simulado`` emisores: SIM_BASE_URL, as the gateway's admin API reads it."""
     return os.environ.get("SIM_BASE_URL") or SIM_URL_DEFAULT
+
+
+def _company(pool: asyncpg.Pool, box: SecretBox) -> CompanyAdmin:
+    """As the gateway's: simulator admin API at SIM_ADMIN_URL (default SIM_BASE_URL) with
+    SIFEN_SIM_ADMIN_TOKEN; test certificates from $SIFENFLOW_TEST_CA_DIR."""
+    registrar = SimulatorRegistrar(
+        os.environ.get("SIM_ADMIN_URL") or _simulator_url(), os.environ.get("SIFEN_SIM_ADMIN_TOKEN") or None
+    )
+    tenants = TenantRepository(pool, box, _simulator_url())
+    return CompanyAdmin(pool, tenants, TenantEditor(pool, box), registrar, default_test_ca_dir())
 
 
 def _fail(issues: list[ValidationIssue], code: int = 2) -> NoReturn:
@@ -98,7 +116,8 @@ def tenant_group() -> None:
 def create_tenant(
     definition: Path, certificate: Path | None, certificate_password: str | None, api_key_role: str | None
 ) -> None:
-    """Crea una empresa desde un JSON {slug, environment, params, puntos, cscId, csc}."""
+    """Crea una empresa desde un JSON {slug, environment, params, puntos, cscId, csc}. En simulado,
+    sin certificado ni CSC, se emiten unos de prueba y se registra en el simulador."""
     try:
         body = jsonin.loads(definition.read_bytes())
     except jsonin.JsonInputError as exc:
@@ -111,8 +130,10 @@ def create_tenant(
         _fail(issues)
 
     async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any]:
-        tenant = await TenantRepository(pool, box, _simulator_url()).create(data)
+        tenant, sim_error = await _company(pool, box).create(data, actor="cli")
         out = tenant.public_view()
+        if sim_error is not None:
+            out["simulador"] = {"registrado": False, "error": sim_error}
         if api_key_role is not None:
             record, token = await ApiKeyRepository(pool).create(tenant.id, Role(api_key_role), "cli")
             out["apiKey"] = dict(record.public_view(), token=token)
@@ -139,6 +160,76 @@ def show_tenant(ref: str) -> None:
             return None
         keys = await ApiKeyRepository(pool).list_for_tenant(tenant.id)
         return dict(tenant.public_view(), apiKeys=[k.public_view() for k in keys])
+
+    found = _run(work)
+    if found is None:
+        _fail([ValidationIssue("EMPRESA_NO_ENCONTRADA", "ref", f"No existe la empresa {ref}")], 1)
+    _echo(found)
+
+
+@tenant_group.command(name="update")
+@click.argument("ref")
+@click.argument("changes", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--logo", "logo_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PNG o SVG"
+)
+@click.option(
+    "--certificate",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Archivo .p12 renovado",
+)
+@click.option("--certificate-password", envvar="SIFENFLOW_CERT_PASSWORD", help="Contraseña del .p12")
+def update_tenant(
+    ref: str,
+    changes: Path | None,
+    logo_file: Path | None,
+    certificate: Path | None,
+    certificate_password: str | None,
+) -> None:
+    """Edita una empresa con un JSON de cambios (los campos de PATCH /admin/tenants/{t}, docs/tenants.md)."""
+    body: Any = {}
+    if changes is not None:
+        try:
+            body = json.loads(changes.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            _fail([ValidationIssue("JSON_INVALIDO", "$", f"JSON mal formado: {exc}")])
+    if isinstance(body, dict) and logo_file is not None:
+        body["logo"] = base64.b64encode(logo_file.read_bytes()).decode("ascii")
+    if isinstance(body, dict) and certificate is not None:
+        body["certificate"] = base64.b64encode(certificate.read_bytes()).decode("ascii")
+        body["certificatePassword"] = certificate_password
+
+    async def work(pool: asyncpg.Pool, box: SecretBox) -> dict[str, Any] | list[ValidationIssue] | None:
+        company = _company(pool, box)
+        tenant = await TenantRepository(pool, box, _simulator_url()).get_by_ref(ref)
+        if tenant is None:
+            return None
+        today = paraguay_local(datetime.now(UTC)).date()
+        try:
+            updated, sim_error = await company.update(tenant, body, actor="cli", today=today)
+        except PatchRefused as exc:
+            return exc.issues
+        out = updated.public_view()
+        if sim_error is not None:
+            out["simulador"] = {"registrado": False, "error": sim_error}
+        return out
+
+    result = _run(work)
+    if result is None:
+        _fail([ValidationIssue("EMPRESA_NO_ENCONTRADA", "ref", f"No existe la empresa {ref}")], 1)
+    if isinstance(result, list):
+        _fail(result)
+    _echo(result)
+
+
+@tenant_group.command(name="history")
+@click.argument("ref")
+def tenant_history(ref: str) -> None:
+    """Historial de cambios de la empresa (quién, cuándo, qué; nunca secretos)."""
+
+    async def work(pool: asyncpg.Pool, box: SecretBox) -> list[dict[str, Any]] | None:
+        tenant = await TenantRepository(pool, box, _simulator_url()).get_by_ref(ref)
+        return await _company(pool, box).history(tenant) if tenant is not None else None
 
     found = _run(work)
     if found is None:

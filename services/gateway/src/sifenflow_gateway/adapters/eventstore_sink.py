@@ -26,12 +26,13 @@ REQUEST_SCHEMA = "sifenflow.document-request/1"
 def request_artifact(tenant: Tenant, doc: AcceptedDocument, *, sync: bool) -> bytes:
     """What the builder needs, frozen at acceptance: emisor params and the normalised `data`
     (numero, fecha, codigoSeguridadAleatorio and the CDC already fixed)."""
+    params = tenant.params_at(doc.data.get("fecha", ""))  # the timbrado valid at its date
     body: dict[str, Any] = {
         "schema": REQUEST_SCHEMA,
         "tenant_id": str(tenant.id),
         "environment": tenant.environment.value,
-        "params": tenant.params,
-        "timbrado": tenant.timbrado_numero,
+        "params": params,
+        "timbrado": params.get("timbradoNumero", ""),
         "lote_id": doc.lote_id,
         "id": doc.id,
         "cdc": doc.cdc,

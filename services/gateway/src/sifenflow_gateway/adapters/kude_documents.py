@@ -40,7 +40,10 @@ class PgKudeDocuments:
         return pdf
 
     async def render_many(self, tenant: Tenant, signed_xmls: Sequence[bytes], format: Format) -> bytes:
-        return await self.worker.render(signed_xmls, format=format, environment=environment_of(tenant))
+        logo = await self.pdfs.cache.logo(tenant.id)
+        return await self.worker.render(
+            signed_xmls, format=format, environment=environment_of(tenant), logo=logo
+        )
 
     async def request_email(
         self,

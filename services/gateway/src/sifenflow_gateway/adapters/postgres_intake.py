@@ -68,8 +68,16 @@ def _doc(row: asyncpg.Record) -> AcceptedDocument:
 
 
 def _key(tenant: Tenant, doc: PendingDocument) -> numbering.NumberingKey:
+    """The series of a document: numbering is per timbrado (the one valid at its date) and per
+    environment."""
+    timbrado = str(tenant.params_at(doc.data.get("fecha", "")).get("timbradoNumero", ""))
     return numbering.NumberingKey(
-        tenant.id, tenant.timbrado_numero, doc.establecimiento, doc.punto, doc.tipo_documento
+        tenant.id,
+        timbrado,
+        doc.establecimiento,
+        doc.punto,
+        doc.tipo_documento,
+        tenant.environment.value,
     )
 
 

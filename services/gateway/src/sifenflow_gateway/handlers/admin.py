@@ -11,6 +11,7 @@ from sifenflow_common.tenants.model import Role
 from sifenflow_common.tenants.repository import RucTakenError, TenantExistsError, ruc_taken_message
 from sifenflow_gateway.auth import require_master_key
 from sifenflow_gateway.errors import ApiError, invalid, json_response
+from sifenflow_gateway.handlers.company import company_view
 from sifenflow_gateway.keys import DEPS
 from sifenflow_gateway.requests import read_json
 from sifenflow_gateway.times import local_dates
@@ -24,15 +25,20 @@ async def create_tenant(request: web.Request) -> web.Response:
     data, issues = parse_tenant_input(body)
     if data is None:
         raise invalid(issues, limit=10)
+    deps = request.app[DEPS]
+    sim_error = None
     try:
-        tenant = await request.app[DEPS].directory.create_tenant(data)
+        if deps.company is not None:  # simulado: test certificate, CSC and the simulator's registry
+            tenant, sim_error = await deps.company.create(data, actor="master-key")
+        else:
+            tenant = await deps.directory.create_tenant(data)
     except TenantExistsError as exc:
         raise ApiError(
             409, "EMPRESA_YA_EXISTE", f"Ya existe una empresa con slug {data.slug}", path="slug"
         ) from exc
     except RucTakenError as exc:
         raise ApiError(409, "RUC_YA_REGISTRADO", ruc_taken_message(exc), path="params.ruc") from exc
-    return json_response({"success": True, "result": local_dates(tenant.public_view())}, 201)
+    return json_response({"success": True, "result": company_view(tenant, sim_error)}, 201)
 
 
 async def get_tenant(request: web.Request) -> web.Response:

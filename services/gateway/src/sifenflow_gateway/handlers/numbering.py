@@ -20,16 +20,18 @@ NOT_APPROVED_STATUSES = ["rejected", "build_failed", "signing_failed"]
 Key = tuple[str, str, str, int]  # timbrado, establecimiento, punto, tipo
 
 
-async def _sequences(request: web.Request, tenant_id: Any) -> dict[Key, dict[str, Any]]:
+async def _sequences(request: web.Request, tenant_id: Any, environment: str) -> dict[Key, dict[str, Any]]:
+    """The series of the company's current environment (each environment numbers apart)."""
     lc = lifecycle(request)
     rows = await lc.events.pool.fetch(
         """SELECT n.timbrado, n.establecimiento, n.punto, n.tipo_documento, n.numero,
                   s.status = ANY($2::text[]) AS not_approved
            FROM document_numbers n
            LEFT JOIN document_status s ON s.document_id = n.document_id AND s.tenant_id = n.tenant_id
-           WHERE n.tenant_id = $1""",
+           WHERE n.tenant_id = $1 AND n.environment = $3""",
         tenant_id,
         NOT_APPROVED_STATUSES,
+        environment,
     )
     sequences: dict[Key, dict[str, Any]] = defaultdict(lambda: {"used": [], "not_approved": [], "voided": []})
     for r in rows:
@@ -52,7 +54,9 @@ async def _sequences(request: web.Request, tenant_id: Any) -> dict[Key, dict[str
 async def huecos(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
     result = []
-    for (timbrado, est, punto, tipo), seq in sorted((await _sequences(request, principal.tenant.id)).items()):
+    for (timbrado, est, punto, tipo), seq in sorted(
+        (await _sequences(request, principal.tenant.id, principal.tenant.environment.value)).items()
+    ):
         gaps = find_gaps(seq["used"], seq["not_approved"], seq["voided"])
         if gaps:
             result.append(
@@ -89,7 +93,7 @@ async def inutilizar_hueco(request: web.Request) -> web.Response:
             "establecimiento, punto, tipoDocumento, desde y hasta son obligatorios (enteros)",
             path="$",
         ) from exc
-    seq = (await _sequences(request, tenant.id)).get(key)
+    seq = (await _sequences(request, tenant.id, tenant.environment.value)).get(key)
     gaps = find_gaps(seq["used"], seq["not_approved"], seq["voided"]) if seq else []
     if first > last or not covered(first, last, gaps):
         raise ApiError(
