@@ -63,28 +63,26 @@ def _timbrado_issues(tenant: Tenant, data: dict[str, Any]) -> list[ValidationIss
         emitted = date.fromisoformat(str(data.get("fecha", ""))[:10])
     except ValueError:
         return []  # the engine reports the date's format
-    numero = tenant.timbrado_numero
-    for timbrado in tenant.timbrados:
-        if timbrado.numero != numero:
-            continue
-        if timbrado.fecha_inicio and emitted < date.fromisoformat(timbrado.fecha_inicio):
-            return [
-                ValidationIssue(
-                    "FECHA_ANTERIOR_TIMBRADO",
-                    "data.fecha",
-                    f"La fecha de emisión {emitted} es anterior al inicio del timbrado {numero} "
-                    f"({timbrado.fecha_inicio})",
-                )
-            ]
-        if timbrado.fecha_fin and emitted > date.fromisoformat(timbrado.fecha_fin):
-            return [
-                ValidationIssue(
-                    "TIMBRADO_VENCIDO",
-                    "data.fecha",
-                    f"El timbrado {numero} venció el {timbrado.fecha_fin}: la fecha de emisión {emitted} "
-                    "está fuera de su vigencia (renueve el timbrado ante la DNIT)",
-                )
-            ]
+    timbrado = tenant.timbrado_at(emitted)  # after a renewal, the one valid at the document's date
+    numero = timbrado.numero
+    if timbrado.fecha_inicio and emitted < date.fromisoformat(timbrado.fecha_inicio[:10]):
+        return [
+            ValidationIssue(
+                "FECHA_ANTERIOR_TIMBRADO",
+                "data.fecha",
+                f"La fecha de emisión {emitted} es anterior al inicio del timbrado {numero} "
+                f"({timbrado.fecha_inicio})",
+            )
+        ]
+    if timbrado.fecha_fin and emitted > date.fromisoformat(timbrado.fecha_fin[:10]):
+        return [
+            ValidationIssue(
+                "TIMBRADO_VENCIDO",
+                "data.fecha",
+                f"El timbrado {numero} venció el {timbrado.fecha_fin}: la fecha de emisión {emitted} "
+                "está fuera de su vigencia (renueve el timbrado ante la DNIT)",
+            )
+        ]
     return []
 
 
