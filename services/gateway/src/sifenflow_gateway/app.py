@@ -15,6 +15,7 @@ from sifenflow_common.db.pool import create_pool
 from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.runtime.service import database_reachable
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
+from sifenflow_gateway.accounts import postgres_accounts
 from sifenflow_gateway.adapters.catalogs import EngineCatalogs
 from sifenflow_gateway.adapters.directory import PgTenantDirectory
 from sifenflow_gateway.adapters.engine import EngineAdapter
@@ -22,6 +23,7 @@ from sifenflow_gateway.adapters.eventstore_sink import EventStoreSink
 from sifenflow_gateway.adapters.kude_documents import PgKudeDocuments
 from sifenflow_gateway.adapters.postgres_intake import PgIntakeStore
 from sifenflow_gateway.adapters.readmodel_status import ReadModelStatusReader
+from sifenflow_gateway.audit import audit_middleware
 from sifenflow_gateway.correlation import correlation_middleware
 from sifenflow_gateway.deps import GatewayDeps
 from sifenflow_gateway.errors import error_middleware
@@ -70,7 +72,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     # client_max_size bounds aiohttp's own buffering; handlers enforce per-route limits while streaming.
     app = web.Application(
-        middlewares=[correlation_middleware, metrics_middleware, error_middleware],
+        middlewares=[correlation_middleware, metrics_middleware, audit_middleware, error_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_bulk_bytes),
     )
     app[SETTINGS] = settings
@@ -105,6 +107,7 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
         rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
         readiness=partial(_database_problems, pool),
+        accounts=postgres_accounts(pool, settings),
     )
 
 

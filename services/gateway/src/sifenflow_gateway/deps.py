@@ -12,6 +12,7 @@ from sifenflow_gateway.ports import Catalogs, DocumentEngine, IntakeStore, Statu
 from sifenflow_gateway.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from sifenflow_gateway.accounts import AccountDeps
     from sifenflow_gateway.lifecycle import LifecycleDeps
 
 
@@ -31,3 +32,4 @@ class GatewayDeps:
     lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)
     rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)
     readiness: Callable[[], Awaitable[list[str]]] | None = None  # what keeps /readyz at 503, if anything
+    accounts: AccountDeps | None = None  # users, sessions, audit log (accounts.py); None: keys only

@@ -70,7 +70,9 @@ async def create_api_key(request: web.Request) -> web.Response:
     try:
         role = Role(body.get("role", "emisor"))
     except ValueError as exc:
-        raise ApiError(400, "ROL_INVALIDO", "role debe ser admin, emisor o lectura", path="role") from exc
+        raise ApiError(
+            400, "ROL_INVALIDO", "role debe ser admin, emisor o contador (lectura)", path="role"
+        ) from exc
     record, token = await deps.directory.create_key(tenant.id, role, str(body.get("label", "")))
     return json_response(
         {"success": True, "result": dict(local_dates(record.public_view()), token=token)}, 201
