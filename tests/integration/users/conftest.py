@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.policy
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +28,7 @@ from sifenflow_common.testing.ports import free_port
 from sifenflow_common.users.repository import User, UserRepository
 from sifenflow_gateway.app import create_app, postgres_deps, secret_box
 from sifenflow_gateway.settings import GatewaySettings
-from tests.integration.users.oidc_provider import CLIENT_ID, CLIENT_SECRET, REDIRECT_URL, TestProvider
+from tests.integration.users.oidc_provider import CLIENT_ID, CLIENT_SECRET, REDIRECT_URL, OidcTestProvider
 from tests.unit.gateway.samples import tenant_body, unique_ruc
 
 MASTER = "users-master-key-0123456789abcdef"
@@ -39,7 +40,7 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
@@ -74,8 +75,8 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def provider() -> AsyncIterator[TestProvider]:
-    idp = TestProvider()
+async def provider() -> AsyncIterator[OidcTestProvider]:
+    idp = OidcTestProvider()
     await idp.start()
     yield idp
     await idp.stop()
@@ -101,7 +102,7 @@ class Site:
     keys: ApiKeyRepository
     users: UserRepository
     mailbox: Mailbox
-    provider: TestProvider
+    provider: OidcTestProvider
 
     async def tenant(self) -> Tenant:
         slug = f"u{uuid.uuid4().hex[:10]}"
@@ -194,7 +195,7 @@ def users_settings(smtp_port: int, issuer: str, **overrides: Any) -> GatewaySett
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def site(
-    users_pool: asyncpg.Pool, mailbox: tuple[Mailbox, int], provider: TestProvider
+    users_pool: asyncpg.Pool, mailbox: tuple[Mailbox, int], provider: OidcTestProvider
 ) -> AsyncIterator[Site]:
     box, port = mailbox
     settings = users_settings(port, provider.issuer)

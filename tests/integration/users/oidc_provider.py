@@ -33,7 +33,7 @@ class Grant:
 
 
 @dataclass
-class TestProvider:
+class OidcTestProvider:
     issuer: str = ""
     email: str = ""
     email_verified: bool = True

@@ -103,3 +103,14 @@ async def test_sign_out_ends_the_session(site: Site) -> None:
         headers=session.write_headers,
     )
     assert refreshed.status == 401
+
+
+async def test_the_link_token_never_reaches_the_logs(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    user = await site.user(await site.tenant())
+    await site.call("POST", "/auth/enlace", json={"email": user.email})
+    path = link_in(await site.mailbox.wait_for(user.email), "enlace")
+    await site.call("GET", path)
+    await site.call("POST", path)
+    logged = capsys.readouterr()
+    assert "/auth/enlace/{token}" in logged.out + logged.err
+    assert path.rsplit("/", 1)[1] not in logged.out + logged.err

@@ -8,11 +8,12 @@ the token. A user is matched by the token's email only when the provider says it
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import asyncpg
@@ -138,12 +139,13 @@ class OidcClient:
             "client_id": self.config.client_id,
             "code_verifier": pending.code_verifier,
         }
-        auth = None
-        if self.config.client_secret is not None:
-            auth = aiohttp.BasicAuth(self.config.client_id, self.config.client_secret)
+        headers = {"Accept": "application/json"}
+        if self.config.client_secret is not None:  # client_secret_basic (RFC 6749 §2.3.1)
+            pair = f"{quote(self.config.client_id, safe='')}:{quote(self.config.client_secret, safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         async with (
             aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
-            http.post(str(meta["token_endpoint"]), data=form, auth=auth) as response,
+            http.post(str(meta["token_endpoint"]), data=form, headers=headers) as response,
         ):
             body = await response.json(content_type=None)
             if response.status != 200 or not isinstance(body, dict):
