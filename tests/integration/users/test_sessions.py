@@ -3,9 +3,14 @@ family; cookie-authenticated writes need the CSRF token."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from sifenflow_common.tenants.model import Role
+from sifenflow_common.users.repository import SIGN_IN
+from sifenflow_common.users.sessions import SessionRepository, SessionTtl
+from sifenflow_common.users.tokens import hash_token
 from tests.integration.users.conftest import Session, Site
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -98,3 +103,21 @@ async def test_no_session_and_a_forged_cookie_are_401(site: Site) -> None:
     forged = await site.call("GET", "/auth/yo", cookies={"sf_access": "inventado"})
     assert forged.status == 401
     assert (await forged.json())["code"] == "SESION_INVALIDA"
+
+
+async def test_expired_tokens_and_links_are_purged(site: Site) -> None:
+    user = await site.user(await site.tenant())
+    old, _ = await site.users.create_link(SIGN_IN, user.email, timedelta(days=-2))
+    live, _ = await site.users.create_link(SIGN_IN, user.email, timedelta(minutes=5))
+    sessions = SessionRepository(
+        site.pool, SessionTtl(timedelta(days=-2), timedelta(days=-2), timedelta(days=1))
+    )
+    stale = await sessions.create(user.id, "enlace")
+    assert await sessions.purge_expired(timedelta(days=1)) >= 3
+    hashes = {hash_token(t) for t in (old, live, stale.access, stale.refresh)}
+    left = await site.pool.fetch(
+        "SELECT token_hash FROM user_links WHERE token_hash = any($1::text[]) "
+        "UNION ALL SELECT token_hash FROM session_tokens WHERE token_hash = any($1::text[])",
+        list(hashes),
+    )
+    assert {r["token_hash"] for r in left} == {hash_token(live)}

@@ -55,11 +55,28 @@ async def _purge_idempotency_keys(app: web.Application, every_s: float) -> None:
         await asyncio.sleep(every_s)
 
 
+async def _purge_expired_sign_ins(app: web.Application, every_s: float) -> None:
+    accounts = app[DEPS].accounts
+    assert accounts is not None
+    while True:
+        try:
+            purged = await accounts.sessions.purge_expired(timedelta(days=1))
+            if purged:
+                log.info("expired sign-in tokens purged", purged=purged)
+        except Exception:  # the database may be briefly away: try again next time
+            log.exception("sign-in token purge failed")
+        await asyncio.sleep(every_s)
+
+
 async def _background(app: web.Application) -> AsyncIterator[None]:
     if app[SETTINGS].resume_bulk_on_start:
         await resume_unfinished(app)
     if app[SETTINGS].idempotency_ttl_hours > 0:
         task = asyncio.create_task(_purge_idempotency_keys(app, IDEMPOTENCY_PURGE_EVERY_S))
+        app[BACKGROUND].add(task)
+        task.add_done_callback(app[BACKGROUND].discard)
+    if app[DEPS].accounts is not None:
+        task = asyncio.create_task(_purge_expired_sign_ins(app, IDEMPOTENCY_PURGE_EVERY_S))
         app[BACKGROUND].add(task)
         task.add_done_callback(app[BACKGROUND].discard)
     yield

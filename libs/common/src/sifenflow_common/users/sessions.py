@@ -148,6 +148,19 @@ class SessionRepository:
         async with self._pool.acquire() as conn:
             await _revoke(conn, session_id, reason)
 
+    async def purge_expired(self, grace: timedelta) -> int:
+        """Forgets tokens, links and SSO requests that expired more than ``grace`` ago (none of them
+        can be used any more; a spent refresh token past its expiry is refused either way)."""
+        total = 0
+        async with self._pool.acquire() as conn:
+            for table in ("session_tokens", "user_links", "oidc_requests"):
+                done = await conn.execute(
+                    f"DELETE FROM {table} WHERE expires_at < now() - $1::interval",
+                    grace,
+                )
+                total += int(done.split()[-1])
+        return total
+
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
         revoked = await self._pool.fetchval(
             "SELECT revoked_at IS NOT NULL FROM user_sessions WHERE id = $1", session_id
