@@ -90,7 +90,7 @@ def tenant_group() -> None:
 @click.option("--certificate-password", envvar="SIFENFLOW_CERT_PASSWORD", help="Contraseña del .p12")
 @click.option(
     "--api-key-role",
-    type=click.Choice([r.value for r in Role]),
+    type=click.Choice([*(r.value for r in Role), "lectura"]),
     default=None,
     help="Crea además una clave API con este rol (se muestra una sola vez).",
 )
