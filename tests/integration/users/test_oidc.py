@@ -115,3 +115,13 @@ async def test_provider_refusal_is_a_401(site: Site) -> None:
     response = await site.call("GET", "/auth/oidc/retorno?error=access_denied&state=x")
     assert response.status == 401
     assert (await response.json())["code"] == "OIDC_RECHAZADO"
+
+
+async def test_a_code_the_provider_does_not_know_is_refused(site: Site) -> None:
+    user = await site.user(await site.tenant())
+    site.provider.email = user.email
+    start = await site.call("GET", "/auth/oidc")
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    returned = await site.call("GET", f"/auth/oidc/retorno?code=inventado&state={state}")
+    assert returned.status == 401
+    assert (await returned.json())["code"] == "OIDC_TOKEN_INVALIDO"

@@ -91,10 +91,13 @@ class OidcClient:
         self._metadata: dict[str, Any] | None = None
 
     async def _get_json(self, url: str) -> dict[str, Any]:
-        async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http, http.get(url) as response:
-            if response.status != 200:
-                raise OidcError(f"{url} answered {response.status}")
-            body = await response.json(content_type=None)
+        try:
+            async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http, http.get(url) as response:
+                if response.status != 200:
+                    raise OidcError(f"{url} answered {response.status}")
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise OidcError(f"{url}: {type(exc).__name__}") from exc
         if not isinstance(body, dict):
             raise OidcError(f"{url} did not answer a JSON object")
         return body
@@ -143,13 +146,17 @@ class OidcClient:
         if self.config.client_secret is not None:  # client_secret_basic (RFC 6749 §2.3.1)
             pair = f"{quote(self.config.client_id, safe='')}:{quote(self.config.client_secret, safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        async with (
-            aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
-            http.post(str(meta["token_endpoint"]), data=form, headers=headers) as response,
-        ):
-            body = await response.json(content_type=None)
-            if response.status != 200 or not isinstance(body, dict):
-                raise OidcError(f"the token endpoint answered {response.status}")
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http,
+                http.post(str(meta["token_endpoint"]), data=form, headers=headers) as response,
+            ):
+                status = response.status
+                body = await response.json(content_type=None) if status == 200 else None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise OidcError(f"the token endpoint: {type(exc).__name__}") from exc
+        if status != 200 or not isinstance(body, dict):
+            raise OidcError(f"the token endpoint answered {status}")
         id_token = body.get("id_token")
         if not isinstance(id_token, str):
             raise OidcError("the token endpoint gave no id_token")
