@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from sifenflow_common.tenants.model import Role
-from sifenflow_gateway.authz import ACCESS, MASTER, PUBLIC
+from sifenflow_gateway.authz import ACCESS, MASTER, PUBLIC, SESSION
 from sifenflow_gateway.routes import ROUTES
 from tests.integration.gateway.conftest import LiveGateway, bearer
 
@@ -30,6 +30,8 @@ PARAMS = {
     "delivery_id": str(uuid.uuid4()),
     "tenant_id": str(uuid.uuid4()),
     "key_id": str(uuid.uuid4()),
+    "token": "desconocido",
+    "user_id": str(uuid.uuid4()),
 }
 
 
@@ -44,7 +46,7 @@ async def test_every_route_of_the_router_has_an_entry(live: LiveGateway) -> None
     assert not missing, f"routes without an entry in sifenflow_gateway.authz.ACCESS: {missing}"
     declared = {(r.method, r.path): r.auth for r in ROUTES}
     for key, auth in declared.items():  # the OpenAPI document's security says the same
-        expected = auth if auth in (PUBLIC, MASTER) else "apiKey"
+        expected = auth if auth in (PUBLIC, MASTER, SESSION) else "apiKey"
         assert (ACCESS[key] if isinstance(ACCESS[key], str) else "apiKey") == expected, key
 
 
@@ -66,8 +68,8 @@ async def test_every_route_and_role_is_allowed_or_refused_as_the_table_says(live
             what = f"{route.method} {route.resource.canonical} as {role}: {response.status} {text[:200]}"
             if access == PUBLIC:
                 assert response.status != 403, what
-            elif access == MASTER:
-                assert response.status == 401, what  # an API key is never the master key
+            elif access in (MASTER, SESSION):
+                assert response.status == 401, what  # an API key is neither the master key nor a session
             elif role in access:
                 assert response.status not in (403, 500), what  # 503: SIFEN not running here
             else:

@@ -19,6 +19,7 @@ from sifenflow_common.tenants.company import CompanyAdmin
 from sifenflow_common.tenants.editing import TenantEditor
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
 from sifenflow_common.tenants.simulado import SimulatorRegistrar
+from sifenflow_gateway.accounts import postgres_accounts
 from sifenflow_gateway.adapters.catalogs import EngineCatalogs
 from sifenflow_gateway.adapters.directory import PgTenantDirectory
 from sifenflow_gateway.adapters.engine import EngineAdapter
@@ -26,6 +27,7 @@ from sifenflow_gateway.adapters.eventstore_sink import EventStoreSink
 from sifenflow_gateway.adapters.kude_documents import PgKudeDocuments
 from sifenflow_gateway.adapters.postgres_intake import PgIntakeStore
 from sifenflow_gateway.adapters.readmodel_status import ReadModelStatusReader
+from sifenflow_gateway.audit import audit_middleware
 from sifenflow_gateway.correlation import correlation_middleware
 from sifenflow_gateway.deps import GatewayDeps
 from sifenflow_gateway.errors import error_middleware
@@ -57,11 +59,28 @@ async def _purge_idempotency_keys(app: web.Application, every_s: float) -> None:
         await asyncio.sleep(every_s)
 
 
+async def _purge_expired_sign_ins(app: web.Application, every_s: float) -> None:
+    accounts = app[DEPS].accounts
+    assert accounts is not None
+    while True:
+        try:
+            purged = await accounts.sessions.purge_expired(timedelta(days=1))
+            if purged:
+                log.info("expired sign-in tokens purged", purged=purged)
+        except Exception:  # the database may be briefly away: try again next time
+            log.exception("sign-in token purge failed")
+        await asyncio.sleep(every_s)
+
+
 async def _background(app: web.Application) -> AsyncIterator[None]:
     if app[SETTINGS].resume_bulk_on_start:
         await resume_unfinished(app)
     if app[SETTINGS].idempotency_ttl_hours > 0:
         task = asyncio.create_task(_purge_idempotency_keys(app, IDEMPOTENCY_PURGE_EVERY_S))
+        app[BACKGROUND].add(task)
+        task.add_done_callback(app[BACKGROUND].discard)
+    if app[DEPS].accounts is not None:
+        task = asyncio.create_task(_purge_expired_sign_ins(app, IDEMPOTENCY_PURGE_EVERY_S))
         app[BACKGROUND].add(task)
         task.add_done_callback(app[BACKGROUND].discard)
     yield
@@ -74,7 +93,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: GatewaySettings, deps: GatewayDeps) -> web.Application:
     # client_max_size bounds aiohttp's own buffering; handlers enforce per-route limits while streaming.
     app = web.Application(
-        middlewares=[correlation_middleware, metrics_middleware, error_middleware],
+        middlewares=[correlation_middleware, metrics_middleware, audit_middleware, error_middleware],
         client_max_size=max(settings.max_body_bytes, settings.max_bulk_bytes),
     )
     app[SETTINGS] = settings
@@ -110,6 +129,7 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
         readiness=partial(_database_problems, pool),
         company=company_admin(pool, tenants, settings),
+        accounts=postgres_accounts(pool, settings),
     )
 
 

@@ -1,6 +1,7 @@
 """Who may call what: the one declared table route → access, read by ``auth.authenticate`` for
-every request authenticated with an API key. A route missing here is refused to every key; the
-router test fails for it (tests/unit/gateway/test_authz_table.py)."""
+every request authenticated with an API key or a user's session (the same roles for both). A route
+missing here is refused to every key and user; the router test fails for it
+(tests/integration/gateway/test_authz_table.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sifenflow_common.tenants.model import Role
 
 PUBLIC: Final = "none"  # no credentials
 MASTER: Final = "masterKey"  # the operator's master key (/admin)
-READ = frozenset(Role)  # every role: admin, emisor, lectura
+SESSION: Final = "session"  # a user's own session cookie, no company (the user's own account)
+READ = frozenset(Role)  # every role: admin, emisor, contador (alias lectura)
 EMIT = frozenset({Role.ADMIN, Role.EMISOR})  # creates documents or events, sends mail
 ADMIN = frozenset({Role.ADMIN})  # changes the company's integration settings
 
@@ -75,6 +77,22 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", f"{T}/empresa/historial"): ADMIN,
     ("GET", f"{T}/empresa/ambiente/checklist"): ADMIN,
     ("POST", f"{T}/empresa/ambiente"): ADMIN,
+    # users and sign-in (docs/users.md)
+    ("POST", "/auth/enlace"): PUBLIC,
+    ("GET", "/auth/enlace/{token}"): PUBLIC,
+    ("POST", "/auth/enlace/{token}"): PUBLIC,
+    ("GET", "/auth/oidc"): PUBLIC,
+    ("GET", "/auth/oidc/retorno"): PUBLIC,
+    ("GET", "/auth/invitaciones/{token}"): PUBLIC,
+    ("POST", "/auth/invitaciones/{token}"): PUBLIC,
+    ("POST", "/auth/refresh"): SESSION,
+    ("POST", "/auth/salir"): SESSION,
+    ("GET", "/auth/yo"): SESSION,
+    ("GET", f"{T}/usuarios"): ADMIN,
+    ("POST", f"{T}/usuarios/invitaciones"): ADMIN,
+    ("PATCH", f"{T}/usuarios/{{user_id}}"): ADMIN,
+    ("DELETE", f"{T}/usuarios/{{user_id}}"): ADMIN,
+    ("GET", f"{T}/auditoria"): ADMIN,
     # operator (master key)
     ("POST", "/admin/tenants"): MASTER,
     ("GET", "/admin/tenants/{tenant_id}"): MASTER,
@@ -91,7 +109,7 @@ ACCESS: dict[tuple[str, str], Access] = {
 
 
 def roles_for(method: str, path: str) -> frozenset[Role]:
-    """The roles an API key needs for the route ``method path`` (the pattern, not the URL);
+    """The roles a key or a user needs for the route ``method path`` (the pattern, not the URL);
     nothing for a route that is not an API-key route or is not in the table."""
     access = ACCESS.get((method, path))
     return access if isinstance(access, frozenset) else frozenset()

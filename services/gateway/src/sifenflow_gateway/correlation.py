@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from sifenflow_gateway.errors import Handler
+from sifenflow_gateway.logpath import loggable_path
 
 CORRELATION_HEADER = "X-Correlation-Id"
 CORRELATION_ID = web.RequestKey("correlation_id", uuid.UUID)
@@ -31,7 +32,7 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
     request[CORRELATION_ID] = cid
     started = time.perf_counter()
     with structlog.contextvars.bound_contextvars(
-        correlation_id=str(cid), path=request.path, service="gateway"
+        correlation_id=str(cid), path=loggable_path(request), service="gateway"
     ):
         status = 500
         try:

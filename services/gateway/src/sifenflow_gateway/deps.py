@@ -13,6 +13,7 @@ from sifenflow_gateway.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from sifenflow_common.tenants.company import CompanyAdmin
+    from sifenflow_gateway.accounts import AccountDeps
     from sifenflow_gateway.lifecycle import LifecycleDeps
 
 
@@ -33,3 +34,4 @@ class GatewayDeps:
     rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)
     readiness: Callable[[], Awaitable[list[str]]] | None = None  # what keeps /readyz at 503, if anything
     company: CompanyAdmin | None = None  # company edits, history, environment switch (handlers/company)
+    accounts: AccountDeps | None = None  # users, sessions, audit log (accounts.py); None: keys only

@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from sifenflow_common.errors import ValidationIssue
+from sifenflow_gateway.logpath import loggable_path
 from sifenflow_gateway.times import json_default
 
 log = structlog.get_logger("sifenflow.gateway")
@@ -80,10 +81,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         code, message = _HTTP_CODES.get(exc.status, ("ERROR_HTTP", exc.reason))
         return json_response(error_body(ApiError(exc.status, code, message)), exc.status)
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError):
-        log.exception("backend_unavailable", path=request.path, method=request.method)
+        log.exception("backend_unavailable", path=loggable_path(request), method=request.method)
         busy = ApiError(503, "SERVICIO_NO_DISPONIBLE", "Servicio temporalmente no disponible; reintente")
         return json_response(error_body(busy), 503, {"Retry-After": "5"})
     except Exception:
-        log.exception("unhandled_error", path=request.path, method=request.method)
+        log.exception("unhandled_error", path=loggable_path(request), method=request.method)
         internal = ApiError(500, "ERROR_INTERNO", "Error interno; intente nuevamente más tarde")
         return json_response(error_body(internal), 500)

@@ -128,6 +128,8 @@ def build_spec(routes: Any, server_url: str) -> dict[str, Any]:
             op["security"] = []
         elif route.auth == "masterKey":
             op["security"] = [{"masterKey": []}]
+        elif route.auth == "session":
+            op["security"] = [{"session": []}]
         if route.body is not None:
             media = "application/x-ndjson" if route.body == "ndjson" else "application/json"
             documents = route.tag in ("documentos", "masivo")
@@ -145,7 +147,7 @@ def build_spec(routes: Any, server_url: str) -> dict[str, Any]:
             ),
         },
         "servers": [{"url": server_url}],
-        "security": [{"apiKey": []}],
+        "security": [{"apiKey": []}, {"session": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -153,6 +155,12 @@ def build_spec(routes: Any, server_url: str) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "Authorization: Bearer api_key_… (o la clave sola, sin esquema)",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "sf_access",
+                    "description": "Sesión de usuario (docs/users.md); escrituras con X-CSRF-Token",
                 },
                 "masterKey": {
                     "type": "http",
@@ -169,10 +177,13 @@ def render_html(spec: dict[str, Any]) -> str:
     rows = []
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
+            security = op.get("security")
             auth = (
                 "sin autenticación"
-                if op.get("security") == []
-                else ("clave maestra" if op.get("security") else "Bearer api_key_…")
+                if security == []
+                else "sesión de usuario"
+                if security == [{"session": []}]
+                else ("clave maestra" if security else "Bearer api_key_… o sesión")
             )
             query = ", ".join(p["name"] for p in op["parameters"] if p["in"] == "query")
             rows.append(

@@ -18,7 +18,9 @@ from sifenflow_gateway.handlers import (
     kude,
     numbering,
     queries,
+    signin,
     system,
+    users,
     webhooks,
 )
 from sifenflow_gateway.handlers import docs as docs_handlers
@@ -368,6 +370,105 @@ ROUTES: tuple[Route, ...] = (
         body="json",
     ),
 )
+
+
+# users and sign-in (docs/users.md)
+USER_ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST",
+        "/auth/enlace",
+        signin.request_link,
+        "Pide un enlace de ingreso por correo",
+        "usuarios",
+        auth="none",
+        body="json",
+    ),
+    Route(
+        "GET",
+        "/auth/enlace/{token}",
+        signin.confirm_link,
+        "Página que confirma el ingreso",
+        "usuarios",
+        auth="none",
+    ),
+    Route(
+        "POST",
+        "/auth/enlace/{token}",
+        signin.use_link,
+        "Ingresa con el enlace (una vez)",
+        "usuarios",
+        auth="none",
+    ),
+    Route("GET", "/auth/oidc", signin.oidc_start, "Ingreso único (OpenID Connect)", "usuarios", auth="none"),
+    Route(
+        "GET",
+        "/auth/oidc/retorno",
+        signin.oidc_return,
+        "Retorno del proveedor OpenID Connect",
+        "usuarios",
+        auth="none",
+        query=("code", "state"),
+    ),
+    Route(
+        "GET",
+        "/auth/invitaciones/{token}",
+        signin.confirm_invitation,
+        "Página de una invitación",
+        "usuarios",
+        auth="none",
+    ),
+    Route(
+        "POST",
+        "/auth/invitaciones/{token}",
+        signin.accept_invitation,
+        "Acepta una invitación",
+        "usuarios",
+        auth="none",
+    ),
+    Route(
+        "POST",
+        "/auth/refresh",
+        signin.refresh,
+        "Renueva la sesión (rota el token)",
+        "usuarios",
+        auth="session",
+    ),
+    Route("POST", "/auth/salir", signin.sign_out, "Cierra la sesión", "usuarios", auth="session"),
+    Route("GET", "/auth/yo", signin.me, "Usuario, empresas y roles", "usuarios", auth="session"),
+    Route("GET", f"{T}/usuarios", users.list_members, "Usuarios de la empresa", "usuarios"),
+    Route(
+        "POST",
+        f"{T}/usuarios/invitaciones",
+        users.invite,
+        "Invita por correo a un usuario",
+        "usuarios",
+        body="json",
+    ),
+    Route(
+        "PATCH",
+        f"{T}/usuarios/{{user_id}}",
+        users.change_role,
+        "Cambia el rol de un usuario",
+        "usuarios",
+        body="json",
+    ),
+    Route(
+        "DELETE",
+        f"{T}/usuarios/{{user_id}}",
+        users.remove_member,
+        "Quita un usuario de la empresa",
+        "usuarios",
+    ),
+    Route(
+        "GET",
+        f"{T}/auditoria",
+        users.audit_log,
+        "Registro de auditoría",
+        "usuarios",
+        query=("limit", "cursor"),
+    ),
+)
+ROUTES = ROUTES + USER_ROUTES
 
 
 def setup_routes(app: web.Application) -> None:

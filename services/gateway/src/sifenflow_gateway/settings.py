@@ -52,5 +52,28 @@ class GatewaySettings(Settings):
         description="behind a TLS-terminating ingress: X-Forwarded-Proto: https counts as HTTPS (HSTS)",
     )
 
+    # users (docs/users.md): one-time links by email, OpenID Connect, cookie sessions
+    signin_link_ttl_minutes: float = Field(default=15.0, gt=0, description="life of an emailed sign-in link")
+    invitation_ttl_hours: float = Field(default=72.0, gt=0, description="life of an emailed invitation")
+    access_ttl_minutes: float = Field(default=10.0, gt=0, description="life of a session's access token")
+    refresh_ttl_hours: float = Field(default=24.0 * 7, gt=0, description="life of each refresh token")
+    session_ttl_hours: float = Field(default=24.0 * 30, gt=0, description="a session's absolute lifetime")
+    cookie_secure: bool = Field(
+        default=False, description="session cookies always Secure (they are anyway when served over HTTPS)"
+    )
+    auth_smtp_host: str | None = Field(default=None, description="SMTP for sign-in links and invitations")
+    auth_smtp_port: int = 587
+    auth_smtp_tls: str = Field(default="starttls", pattern="^(none|starttls|tls)$")
+    auth_smtp_username: str | None = None
+    auth_smtp_password: SecretStr | None = None
+    auth_smtp_from: str = "sifenflow <no-reply@sifenflow.local>"
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL: SSO when set")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = Field(
+        default=None, description="this gateway's /auth/oidc/retorno as registered at the provider"
+    )
+    oidc_scopes: str = "openid email profile"
+
     def master_key_text(self) -> str:
         return self.master_key.get_secret_value() if self.master_key is not None else ""

@@ -15,6 +15,7 @@ import shlex
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from sifenflow_common.sifen.test_ca import ensure_test_ca
 from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_common.tenants.model import Role, Tenant
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
+from sifenflow_common.users.repository import SIGN_IN, UserRepository
 from sifenflow_gateway.app import create_app, postgres_deps
 from sifenflow_gateway.settings import GatewaySettings
 from sifenflow_sender.config import SimulatorSenderSettings
@@ -45,7 +47,7 @@ from sifenflow_sifen_sim.app import create_app as create_sim_app
 from sifenflow_sifen_sim.registry import contribuyente_from_dict
 from sifenflow_sifen_sim.settings import SimSettings
 from sifenflow_signer.service import build as build_signer
-from sifenflow_standalone.demo import DEMO_SLUG, demo_tenant_body, simulator_entry
+from sifenflow_standalone.demo import DEMO_ADMIN_EMAIL, DEMO_SLUG, demo_tenant_body, simulator_entry
 from sifenflow_standalone.embedded import embedded_database_url, persistent_master_key
 from sifenflow_store.service import build as build_store
 
@@ -72,6 +74,7 @@ class Running:
     bus_external: bool
     services: list[str]
     data_dir: Path = Path(".sifenflow")
+    signin_link: str = ""  # one-time sign-in of the demo admin user
     _cleanup: list[Callable[[], Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -121,6 +124,15 @@ async def ensure_demo_tenant(
         tenant = await tenants.get(tenant.id) or tenant
     _, token = await ApiKeyRepository(pool).create(tenant.id, Role.ADMIN, "sifenflow run")
     return tenant, token
+
+
+async def demo_signin_link(pool: asyncpg.Pool, tenant: Tenant, gateway_url: str, ttl: timedelta) -> str:
+    """A new one-time sign-in link for the demo admin user (created once, admin of the demo company)."""
+    users = UserRepository(pool)
+    user = await users.ensure(DEMO_ADMIN_EMAIL, "Administrador demo")
+    await users.set_role(user.id, tenant.id, Role.ADMIN)
+    token, _ = await users.create_link(SIGN_IN, user.email, ttl)
+    return f"{gateway_url}/auth/enlace/{token}"
 
 
 async def start(settings: Settings, config: StandaloneConfig) -> Running:
@@ -192,6 +204,8 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
             create_app(gw_settings, postgres_deps(deps.pool, gw_settings)), config.host, config.port
         )
         cleanup.append(gw_runner.cleanup)
+        ttl = timedelta(minutes=gw_settings.signin_link_ttl_minutes)
+        signin_link = await demo_signin_link(deps.pool, tenant, gateway_url, ttl)
     except BaseException:
         await Running("", "", "", None, False, False, [], _cleanup=cleanup).stop()  # type: ignore[arg-type]
         raise
@@ -204,6 +218,7 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
         bus_external=bool(settings.amqp_url),
         services=["gateway", *(name for name, _ in builds), "sifen-sim"],
         data_dir=data_dir,
+        signin_link=signin_link,
         _cleanup=cleanup,
     )
 
@@ -230,6 +245,8 @@ def banner(running: Running) -> str:
             f"  API:          {running.gateway_url}   (documentación: {running.gateway_url}/docs)",
             f"  Emisor demo:  {slug} (RUC {running.tenant.ruc}, ambiente simulado)",
             f"  API key:      {running.api_key}",
+            f"  Ingreso:      {running.signin_link}",
+            f"                (usuario {DEMO_ADMIN_EMAIL}, admin; enlace de un solo uso: abrir y confirmar)",
             f"  Simulador:    {running.sim_url}   (token de /admin: {running.data_dir / 'sim' / TOKEN_FILE})",
             f"  Datos:        {db}; {bus}",
             "  Probar:",

@@ -15,6 +15,7 @@ from typing import Any
 from sifenflow_common.sifen.test_ca import TestCA, issue_test_p12
 
 DEMO_SLUG = "demo"
+DEMO_ADMIN_EMAIL = "admin@demo.local"  # the demo company's admin user (make run prints its sign-in link)
 DEMO_RUC = "80069563-1"
 DEMO_TIMBRADO = "12558946"
 DEMO_TIMBRADO_DATE = "2022-08-25"

@@ -23,9 +23,16 @@ SIFEN_BASE_URLS: dict[Environment, str] = {
 
 
 class Role(StrEnum):
-    ADMIN = "admin"  # everything in its tenant
-    EMISOR = "emisor"  # create documents and read them
-    LECTURA = "lectura"  # read only
+    """A company role, the same for API keys and users (gateway/authz.py decides what each may do)."""
+
+    ADMIN = "admin"  # everything in its tenant, users and settings included
+    EMISOR = "emisor"  # emit, events, email, and read
+    CONTADOR = "contador"  # read, reports, exports
+    LECTURA = "contador"  # legacy name of CONTADOR (keys created as "lectura" keep working)
+
+    @classmethod
+    def _missing_(cls, value: object) -> Role | None:
+        return cls.CONTADOR if value == "lectura" else None
 
     def can_emit(self) -> bool:
         return self in (Role.ADMIN, Role.EMISOR)

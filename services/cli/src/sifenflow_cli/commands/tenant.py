@@ -109,7 +109,7 @@ def tenant_group() -> None:
 @click.option("--certificate-password", envvar="SIFENFLOW_CERT_PASSWORD", help="Contraseña del .p12")
 @click.option(
     "--api-key-role",
-    type=click.Choice([r.value for r in Role]),
+    type=click.Choice([*(r.value for r in Role), "lectura"]),
     default=None,
     help="Crea además una clave API con este rol (se muestra una sola vez).",
 )
@@ -326,13 +326,16 @@ def set_mail(
 
 @click.group(name="apikey")
 def apikey_group() -> None:
-    """Claves API por empresa (roles admin, emisor, lectura)."""
+    """Claves API por empresa (roles admin, emisor, contador; lectura = contador)."""
 
 
 @apikey_group.command(name="create")
 @click.option("--tenant", "tenant_ref", required=True, help="slug o id de la empresa")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default=Role.EMISOR.value, show_default=True
+    "--role",
+    type=click.Choice([*(r.value for r in Role), "lectura"]),
+    default=Role.EMISOR.value,
+    show_default=True,
 )
 @click.option("--label", default="", help="Nombre descriptivo")
 def create_key(tenant_ref: str, role: str, label: str) -> None:

@@ -78,7 +78,9 @@ async def create_api_key(request: web.Request) -> web.Response:
     try:
         role = Role(body.get("role", "emisor"))
     except ValueError as exc:
-        raise ApiError(400, "ROL_INVALIDO", "role debe ser admin, emisor o lectura", path="role") from exc
+        raise ApiError(
+            400, "ROL_INVALIDO", "role debe ser admin, emisor o contador (lectura)", path="role"
+        ) from exc
     label = body.get("label", "")
     if not isinstance(label, str) or len(label) > MAX_KEY_LABEL or not label.isprintable():
         raise ApiError(

@@ -12,6 +12,7 @@ from aiohttp import web
 from sifenflow_common.sifen.paraguay_time import paraguay_local
 from sifenflow_common.tenants.company import CompanyAdmin, PatchRefused, SwitchRefused
 from sifenflow_common.tenants.model import Environment, Tenant
+from sifenflow_gateway.actor import ACTOR
 from sifenflow_gateway.auth import require_master_key, tenant_principal
 from sifenflow_gateway.errors import ApiError, invalid, json_response
 from sifenflow_gateway.keys import DEPS
@@ -39,8 +40,9 @@ async def _admin_target(request: web.Request) -> Tenant:
 
 async def _own_target(request: web.Request) -> tuple[Tenant, str]:
     principal = await tenant_principal(request)  # admin only: authz.py
-    key = principal.key
-    actor = f"api-key:{key.id}" + (f" ({key.label})" if key.label else "")
+    who = request[ACTOR]  # an API key or a signed-in user, as the audit log names them
+    kind = "api-key" if who.kind == "key" else "user"
+    actor = f"{kind}:{who.id}" + (f" ({who.label})" if who.label else "")
     return principal.tenant, actor
 
 

@@ -29,7 +29,7 @@ async def readyz(request: web.Request) -> web.Response:
 async def tenant_test(request: web.Request) -> web.Response:
     principal = await tenant_principal(request)
     return json_response(
-        {"success": True, "result": {"tenant": principal.tenant.slug, "role": principal.key.role.value}}
+        {"success": True, "result": {"tenant": principal.tenant.slug, "role": principal.role.value}}
     )
 
 
