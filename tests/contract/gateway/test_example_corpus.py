@@ -1,24 +1,26 @@
 """The example corpus: every example request of the product's documents (``../shared/docs/seed-examples``,
 kept verbatim in tests/fixtures/facturasend_examples/seed) and of the FacturaSend API reference, posted
-to the live product (``sifenflow run``: gateway, pipeline, SIFEN simulator) as an integrator copies it,
-dates moved to today. Each ends Aprobado; where SIFEN needs data the example leaves out (the DNCP
-contract of a B2G sale, MT v150 E020/E704; the transport of a remisión, E10), the example as written
-gets one 400 naming every missing field and the example completed with that data is Aprobado.
+to the live product as an integrator copies it, dates moved to today: once to ``sifenflow run``
+(gateway, pipeline, SIFEN simulator in one process) and once to the multi-process deployment. Each
+ends Aprobado; where SIFEN needs data the example leaves out (the DNCP contract of a B2G sale, MT v150
+E020/E704; the transport of a remisión, E10), the example as written gets one 400 naming every
+missing field and the example completed with that data is Aprobado.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from sifenflow_standalone.demo import demo_invoice
 from tests.contract.gateway.fs_client import EXAMPLES, SHARED_SEED, call, example, now_py
-from tests.e2e.pipeline.stack import Stack
+from tests.e2e.pipeline.stack import Stack, processes_stack
 
 pytestmark = [pytest.mark.contract, pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(180)]
 
@@ -179,6 +181,19 @@ CASES: dict[str, Case] = {
 async def test_example_request_is_approved(live: Stack, name: str) -> None:
     async with aiohttp.ClientSession() as session:
         await CASES[name](session, live)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def scaled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The multi-process deployment: every service its own process on RabbitMQ and PostgreSQL."""
+    async with processes_stack(tmp_path_factory.mktemp("corpus-processes")) as running:
+        yield running
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_example_request_is_approved_by_the_multi_process_deployment(scaled: Stack, name: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        await CASES[name](session, scaled)
 
 
 async def test_every_seed_example_is_in_the_corpus_and_kept_verbatim() -> None:
