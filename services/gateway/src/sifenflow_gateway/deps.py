@@ -12,6 +12,7 @@ from sifenflow_gateway.ports import Catalogs, DocumentEngine, IntakeStore, Statu
 from sifenflow_gateway.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from sifenflow_gateway.adapters.search import SearchReadModel
     from sifenflow_gateway.lifecycle import LifecycleDeps
 
 
@@ -30,4 +31,5 @@ class GatewayDeps:
     kude: KudeDocuments | None = None  # de/pdf, de/kude, de/email, admin mail settings (issue 7)
     lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)
     rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)
+    search: SearchReadModel | None = None  # document search, exports and reports (read models)
     readiness: Callable[[], Awaitable[list[str]]] | None = None  # what keeps /readyz at 503, if anything
