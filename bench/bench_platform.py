@@ -133,9 +133,14 @@ FROM document_search GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
 AGGREGATE_RECEPTORS = """
 INSERT INTO document_receptor_daily
-SELECT tenant_id, issued_on, environment, coalesce(receptor_ruc, receptor_document, ''), currency,
-       max(coalesce(receptor_name, '')), count(*), sum(coalesce(total, 0))
+SELECT tenant_id, issued_on, environment, coalesce(receptor_ruc, receptor_document, ''), currency, count(*),
+       sum(coalesce(total, 0))
 FROM document_search WHERE situacion IN (2, 3) GROUP BY 1, 2, 3, 4, 5
+"""
+AGGREGATE_RECEPTORS_MONTHLY = """
+INSERT INTO document_receptor_monthly
+SELECT tenant_id, date_trunc('month', day)::date, environment, receptor, currency, sum(documents), sum(total)
+FROM document_receptor_daily GROUP BY 1, 2, 3, 4, 5
 """
 
 
@@ -153,10 +158,12 @@ async def load(pool: Any, tenant: uuid.UUID, docs: int, today: date) -> float:
             await conn.copy_records_to_table("document_search", records=chunk, columns=COLUMNS)
         await conn.execute(AGGREGATE_DAILY)
         await conn.execute(AGGREGATE_RECEPTORS)
+        await conn.execute(AGGREGATE_RECEPTORS_MONTHLY)
         await conn.execute("ALTER TABLE document_search ENABLE TRIGGER USER")
         await conn.execute("VACUUM ANALYZE document_search")
         await conn.execute("ANALYZE document_daily")
         await conn.execute("ANALYZE document_receptor_daily")
+        await conn.execute("ANALYZE document_receptor_monthly")
     return time.perf_counter() - began
 
 
@@ -266,22 +273,28 @@ async def main() -> None:
         "--docs", type=int, default=DEFAULT_DOCS, help=f"documents to load (default {DEFAULT_DOCS:,})"
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure again on a database kept by --keep")
     args = parser.parse_args()
     configure_logging("WARNING")  # no request log lines between the figures
-    name = await pg.create_template(f"sifenflow_platform_bench_{uuid.uuid4().hex[:6]}")
+    name = args.reuse or await pg.create_template(f"sifenflow_platform_bench_{uuid.uuid4().hex[:6]}")
     pool = await create_pool(pg.dsn_for(name), min_size=2, max_size=6)
     try:
         settings = GatewaySettings(
             master_key="bench-master-key-0123456789", rate_limit_per_second=1e6, rate_limit_burst=1_000_000
         )
-        data, _ = parse_tenant_input(tenant_body("bench"))
-        assert data is not None
-        tenant = await TenantRepository(pool, secret_box(settings), settings.sim_base_url).create(data)
-        _, token = await ApiKeyRepository(pool).create(tenant.id, Role.LECTURA, "bench")
+        tenants = TenantRepository(pool, secret_box(settings), settings.sim_base_url)
         today = datetime.now(PARAGUAY_TZ).date()
-        seconds = await load(pool, tenant.id, args.docs, today)
-        print(f"loaded {args.docs:,} documents (COPY into the read model, aggregates, ANALYZE)"
-              f" in {seconds:.1f} s = {args.docs / seconds:,.0f} docs/s")  # fmt: skip
+        if args.reuse:
+            tenant = await tenants.get_by_slug("bench")
+            assert tenant is not None, f"{name} is not a database kept by this benchmark"
+        else:
+            data, _ = parse_tenant_input(tenant_body("bench"))
+            assert data is not None
+            tenant = await tenants.create(data)
+            seconds = await load(pool, tenant.id, args.docs, today)
+            print(f"loaded {args.docs:,} documents (COPY into the read model, aggregates, ANALYZE)"
+                  f" in {seconds:.1f} s = {args.docs / seconds:,.0f} docs/s")  # fmt: skip
+        _, token = await ApiKeyRepository(pool).create(tenant.id, Role.LECTURA, "bench")
         client: TestClient[Any, Any] = TestClient(
             TestServer(create_app(settings, postgres_deps(pool, settings)))
         )
@@ -314,7 +327,7 @@ async def main() -> None:
             await client.close()
     finally:
         await pool.close()
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept database {name}")
         else:
             await pg.drop_database(name)

@@ -84,14 +84,17 @@ async def emit(
     return doc
 
 
-async def _aggregates(database: Database) -> tuple[list[Any], list[Any]]:
+async def _aggregates(database: Database) -> tuple[list[Any], list[Any], list[Any]]:
     daily = await database.pool.fetch(
         "SELECT * FROM document_daily WHERE documents <> 0 ORDER BY tenant_id, situacion, rejection_code"
     )
     receptors = await database.pool.fetch(
         "SELECT * FROM document_receptor_daily WHERE documents <> 0 ORDER BY tenant_id, receptor"
     )
-    return [dict(r) for r in daily], [dict(r) for r in receptors]
+    monthly = await database.pool.fetch(
+        "SELECT * FROM document_receptor_monthly WHERE documents <> 0 ORDER BY tenant_id, receptor"
+    )
+    return [dict(r) for r in daily], [dict(r) for r in receptors], [dict(r) for r in monthly]
 
 
 async def test_rows_aggregates_rebuild_and_tenant_scope(database: Database) -> None:
@@ -122,6 +125,12 @@ async def test_rows_aggregates_rebuild_and_tenant_scope(database: Database) -> N
     assert report.body["rechazos"] == [{"codigo": "1160", "cantidad": 1}]
     assert report.body["topReceptores"][0]["cantidad"] == 2
     assert report.body["topReceptores"][0]["total"] == 172000
+    assert report.body["topReceptores"][0]["razonSocial"] == "Ñandutí SA"
+    # the same figures from the monthly rows (a whole month) as from the daily ones (a single day)
+    whole_month = await reports.resumen(
+        database.pool, tenant_a, DAY.replace(day=1), DAY, by_month=True, environment="simulado"
+    )
+    assert whole_month.body["topReceptores"] == report.body["topReceptores"]
     everywhere = await reports.resumen(database.pool, tenant_a, DAY, DAY, by_month=True)
     assert sum(r["cantidad"] for r in everywhere.body["porTipoYEstado"]) == 4
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from sifenflow_common.readmodel.reports import month_split
 from sifenflow_common.readmodel.search import name_key, request_fields, xml_amounts
 from sifenflow_common.readmodel.search_queries import Cursor, SearchFilters, where_of
 from sifenflow_common.sifen.paraguay_time import PARAGUAY_TZ
@@ -77,3 +78,22 @@ def test_q_conditions(q: str, fragment: str, value: str) -> None:
     where = where_of(uuid.uuid4(), SearchFilters(q=q))
     assert fragment in where.sql
     assert value in where.args
+
+
+@pytest.mark.parametrize(
+    ("desde", "hasta", "months", "edges"),
+    [
+        # a whole month: monthly rows only (the day ranges are empty)
+        ("2026-11-01", "2026-11-30", ("2026-11-01", "2026-12-01"), ("2026-12-01", "2026-11-01") * 2),
+        # part of one month: daily rows only
+        ("2026-11-03", "2026-11-20", ("2026-12-01", "2026-12-01"),
+         ("2026-11-03", "2026-11-20", "2026-11-21", "2026-11-03")),
+        # days of October, whole November and December, days of January
+        ("2026-10-25", "2027-01-10", ("2026-11-01", "2027-01-01"),
+         ("2026-10-25", "2026-10-31", "2027-01-01", "2027-01-10")),
+    ],
+)  # fmt: skip
+def test_month_split(desde: str, hasta: str, months: tuple[str, str], edges: tuple[str, ...]) -> None:
+    got_months, got_edges = month_split(date.fromisoformat(desde), date.fromisoformat(hasta))
+    assert tuple(d.isoformat() for d in got_months) == months
+    assert tuple(d.isoformat() for d in got_edges) == edges

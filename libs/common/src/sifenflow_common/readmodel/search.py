@@ -199,7 +199,12 @@ class SearchProjection:
     def __init__(self) -> None:
         self.name = "search"
         self.categories: Sequence[str] | None = ("document", "lote", "event")
-        self.tables: Sequence[str] = ("document_search", "document_daily", "document_receptor_daily")
+        self.tables: Sequence[str] = (
+            "document_search",
+            "document_daily",
+            "document_receptor_daily",
+            "document_receptor_monthly",
+        )
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
         await self.apply_batch(conn, [event])

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from sifenflow_common.readmodel.search import name_key
+from sifenflow_common.sifen.dv import dv11
 from sifenflow_common.sifen.paraguay_time import PARAGUAY_TZ
 
 COLUMNS = (
@@ -25,6 +26,7 @@ COLUMNS = (
 _NUMERO_RE = re.compile(r"^(\d{3})-(\d{3})-(\d{1,7})$")
 _RUC_RE = re.compile(r"^\d{1,8}-\d$")
 EXPORT_PREFETCH = 1000
+FEW_MATCHES = 2000
 ZIP_PREFETCH = 50  # XMLs held at once while a ZIP streams
 
 
@@ -125,10 +127,8 @@ def where_of(tenant_id: UUID, filters: SearchFilters) -> _Where:
     if filters.environment is not None:
         where.add("environment = {}", filters.environment)
     if filters.ruc:
-        if "-" in filters.ruc:
-            where.add("receptor_ruc = {}", filters.ruc)
-        else:
-            where.add("receptor_ruc LIKE {}", _like_prefix(filters.ruc + "-"))
+        ruc = filters.ruc if "-" in filters.ruc else f"{filters.ruc}-{dv11(filters.ruc)}"
+        where.add("receptor_ruc = {}", ruc)
     if filters.q:
         _q_condition(where, filters.q)
     return where
@@ -144,18 +144,37 @@ async def search_page(
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     """Newest first (by fecha, then id); the cursor of the next page, None on the last one."""
     where = where_of(tenant_id, filters)
+    sparse = filters.q is not None and await _few_matches(db, tenant_id, filters.q)
     if after is not None:
         where.add("(issued_at, id) < ({}, {})", after.issued_at, after.id)
     where.args.append(limit + 1)
-    sql = (
-        f"SELECT {COLUMNS} FROM document_search WHERE {where.sql}"
-        f" ORDER BY issued_at DESC, id DESC LIMIT ${len(where.args)}"
-    )
+    if sparse:  # collect the few matches through the q indexes, then sort them
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT {COLUMNS} FROM document_search WHERE {where.sql})"
+            f" SELECT * FROM m ORDER BY issued_at DESC, id DESC LIMIT ${len(where.args)}"
+        )
+    else:  # walk the newest-first index until the page is full
+        sql = (
+            f"SELECT {COLUMNS} FROM document_search WHERE {where.sql}"
+            f" ORDER BY issued_at DESC, id DESC LIMIT ${len(where.args)}"
+        )
     rows = await db.fetch(sql, *where.args)
     if len(rows) <= limit:
         return list(rows), None
     last = rows[limit - 1]
     return list(rows[:limit]), Cursor(last["issued_at"], last["id"])
+
+
+async def _few_matches(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, q: str) -> bool:
+    """Whether fewer than FEW_MATCHES documents match ``q`` (an index-only count). ``q`` conditions
+    are prefixes whose selectivity the planner cannot estimate: with few matches, walking the
+    newest-first index would read most of the tenant's documents to fill a page, so the matches are
+    collected through the ``q`` indexes and sorted instead. With many, any ordered walk fills a page
+    soon."""
+    where = _Where(tenant_id)
+    _q_condition(where, q)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM document_search WHERE {where.sql} LIMIT {FEW_MATCHES}) m"
+    return int(await db.fetchval(sql, *where.args)) < FEW_MATCHES
 
 
 async def export_rows(

@@ -68,17 +68,27 @@ CREATE TABLE document_daily (
     PRIMARY KEY (tenant_id, day, environment, document_type, situacion, currency, rejection_code)
 );
 
--- Approved documents (situacion 2 and 3) per receptor and day, for the top receptors.
+-- Approved documents (situacion 2 and 3) per receptor and day, and per receptor and month (whole
+-- months of a report read the monthly rows, its partial months the daily ones): the top receptors.
 CREATE TABLE document_receptor_daily (
     tenant_id     uuid NOT NULL,
     day           date NOT NULL,
     environment   text NOT NULL,
     receptor      text NOT NULL,                 -- RUC, else documento, else ''
     currency      text NOT NULL,
-    receptor_name text NOT NULL,
     documents     bigint NOT NULL,
     total         numeric NOT NULL,
     PRIMARY KEY (tenant_id, day, environment, receptor, currency)
+);
+CREATE TABLE document_receptor_monthly (
+    tenant_id     uuid NOT NULL,
+    month         date NOT NULL,                 -- its first day
+    environment   text NOT NULL,
+    receptor      text NOT NULL,
+    currency      text NOT NULL,
+    documents     bigint NOT NULL,
+    total         numeric NOT NULL,
+    PRIMARY KEY (tenant_id, month, environment, receptor, currency)
 );
 
 CREATE FUNCTION document_search_aggregate(row_ document_search, sign integer) RETURNS void
@@ -97,10 +107,15 @@ BEGIN
         INSERT INTO document_receptor_daily AS r VALUES (
             row_.tenant_id, row_.issued_on, row_.environment,
             coalesce(row_.receptor_ruc, row_.receptor_document, ''), row_.currency,
-            coalesce(row_.receptor_name, ''), sign, sign * coalesce(row_.total, 0))
+            sign, sign * coalesce(row_.total, 0))
         ON CONFLICT (tenant_id, day, environment, receptor, currency)
-        DO UPDATE SET documents = r.documents + EXCLUDED.documents, total = r.total + EXCLUDED.total,
-            receptor_name = EXCLUDED.receptor_name;
+        DO UPDATE SET documents = r.documents + EXCLUDED.documents, total = r.total + EXCLUDED.total;
+        INSERT INTO document_receptor_monthly AS r VALUES (
+            row_.tenant_id, date_trunc('month', row_.issued_on)::date, row_.environment,
+            coalesce(row_.receptor_ruc, row_.receptor_document, ''), row_.currency,
+            sign, sign * coalesce(row_.total, 0))
+        ON CONFLICT (tenant_id, month, environment, receptor, currency)
+        DO UPDATE SET documents = r.documents + EXCLUDED.documents, total = r.total + EXCLUDED.total;
     END IF;
 END $$;
 
