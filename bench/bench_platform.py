@@ -306,8 +306,9 @@ async def main() -> None:
             for label, path, params in await combinations(pool, tenant.id, today):
                 times = await measure(client, headers, path, params)
                 p95 = pct(times, 95)
-                key = "/de" if path == "/de" else "/reportes"
-                worst[key] = max(worst[key], p95)
+                if path == "/de" or "month" in label:  # the targets: any search, a month's resumen
+                    key = "/de" if path == "/de" else "/reportes"
+                    worst[key] = max(worst[key], p95)
                 print(
                     f"{label:<32} {statistics.median(times):>8.1f} {p95:>8.1f} {pct(times, 99):>8.1f}"
                     f" {max(times):>8.1f}"
@@ -321,7 +322,7 @@ async def main() -> None:
             )
             print(
                 f"worst p95: /de {worst['/de']:.1f} ms (target ≤ 50),"
-                f" resumen {worst['/reportes']:.1f} ms (target ≤ 200)"
+                f" resumen of a month {worst['/reportes']:.1f} ms (target ≤ 200)"
             )
         finally:
             await client.close()
