@@ -11,6 +11,9 @@ store); it measures the reading side at a size the pipeline would take hours to 
 Everything happens in a database of its own (``sifenflow_platform_bench_<random>``), dropped at the
 end (``--keep`` keeps it); no other database is touched.
 
+It first measures the real path on a few thousand documents: their lifecycle events and artifacts
+in the event store, then the ``documents`` and ``search`` projections catching up (docs/s each).
+
 Run: .venv/bin/python bench/bench_platform.py --docs 1000000   (``make bench`` runs the default,
 a smaller load). Targets (2 cores): /de p95 ≤ 50 ms for every filter combination, resumen of a month
 p95 ≤ 200 ms.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import sys
@@ -33,8 +37,19 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from sifenflow_common.artifacts import MEDIA_JSON, MEDIA_XML, PostgresArtifactStore
 from sifenflow_common.db.pool import create_pool
-from sifenflow_common.readmodel.search import name_key
+from sifenflow_common.eventstore.postgres import PostgresEventStore
+from sifenflow_common.eventstore.subscription import Subscription
+from sifenflow_common.messages import Envelope, Message, document_stream
+from sifenflow_common.messages.events import (
+    DocumentApproved,
+    DocumentBuilt,
+    DocumentRequested,
+    DocumentSigned,
+)
+from sifenflow_common.readmodel.documents import DocumentsProjection
+from sifenflow_common.readmodel.search import SearchProjection, name_key
 from sifenflow_common.readmodel.search_queries import Cursor
 from sifenflow_common.runtime.logging import configure_logging
 from sifenflow_common.sifen.dv import dv11
@@ -45,6 +60,7 @@ from sifenflow_common.tenants.repository import ApiKeyRepository, TenantReposito
 from sifenflow_common.testing import pg
 from sifenflow_gateway.app import create_app, postgres_deps, secret_box
 from sifenflow_gateway.settings import GatewaySettings
+from sifenflow_standalone.demo import demo_invoice
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.*
 from tests.unit.gateway.samples import tenant_body
@@ -167,6 +183,42 @@ async def load(pool: Any, tenant: uuid.UUID, docs: int, today: date) -> float:
     return time.perf_counter() - began
 
 
+def _lifecycle(tenant: uuid.UUID, n: int, request_sha: str, xml_sha: str) -> tuple[str, list[Envelope]]:
+    doc, cdc = uuid.uuid4(), f"{n:044d}"
+
+    def w(m: Message) -> Envelope:
+        return Envelope.wrap(m, tenant_id=tenant, producer="bench/1")
+
+    return document_stream(doc), [
+        w(DocumentRequested(document_id=doc, document_type=1, establishment="001", expedition_point="001",
+                            number=f"{n:07d}", request_sha256=request_sha, external_id=str(n))),
+        w(DocumentBuilt(document_id=doc, cdc=cdc, xml_sha256=xml_sha)),
+        w(DocumentSigned(document_id=doc, cdc=cdc, signed_xml_sha256=xml_sha, qr_url="https://x")),
+        w(DocumentApproved(document_id=doc, cdc=cdc, sifen_code="0260", sifen_message="Aprobado")),
+    ]  # fmt: skip
+
+
+async def projection_rate(pool: Any, docs: int) -> None:
+    """The real path: ``docs`` documents' events (requested, built, signed, approved) with their
+    request and XML artifacts in the event store, then each projection catches up from scratch."""
+    tenant = uuid.uuid4()
+    store, artifacts = PostgresEventStore(pool), PostgresArtifactStore(pool)
+    request = {"environment": "produccion", "data": dict(demo_invoice(), fecha="2026-12-01T10:00:00")}
+    built = b"><gTotSub><dTotGralOpe>110000</dTotGralOpe><dIVA10>10000</dIVA10>"
+    built += b"<dBaseGrav10>100000</dBaseGrav10></gTotSub>" + b"<gCamItem/>" * 200 + b"</DE></rDE>"
+    for n in range(docs):  # distinct artifacts, as real documents have
+        request_sha = await artifacts.put(json.dumps(dict(request, n=n)).encode(), MEDIA_JSON)
+        xml_sha = await artifacts.put(f'<rDE><DE Id="{n}"'.encode() + built, MEDIA_XML)
+        stream, events = _lifecycle(tenant, n + 1, request_sha, xml_sha)
+        await store.append(stream, 0, events, publish=False)
+    for projection in (DocumentsProjection(), SearchProjection()):
+        began = time.perf_counter()
+        applied = await Subscription(pool, projection).catch_up()
+        seconds = time.perf_counter() - began
+        print(f"projection {projection.name:<10} {docs / seconds:>8,.0f} docs/s"
+              f" ({applied:,} events of {docs:,} documents in {seconds:.2f} s, batches of 500)")  # fmt: skip
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -272,6 +324,9 @@ async def main() -> None:
     parser.add_argument(
         "--docs", type=int, default=DEFAULT_DOCS, help=f"documents to load (default {DEFAULT_DOCS:,})"
     )
+    parser.add_argument(
+        "--projection-docs", type=int, default=2000, help="documents through the projections (default 2,000)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure again on a database kept by --keep")
     args = parser.parse_args()
@@ -294,6 +349,7 @@ async def main() -> None:
             seconds = await load(pool, tenant.id, args.docs, today)
             print(f"loaded {args.docs:,} documents (COPY into the read model, aggregates, ANALYZE)"
                   f" in {seconds:.1f} s = {args.docs / seconds:,.0f} docs/s")  # fmt: skip
+            await projection_rate(pool, args.projection_docs)
         _, token = await ApiKeyRepository(pool).create(tenant.id, Role.LECTURA, "bench")
         client: TestClient[Any, Any] = TestClient(
             TestServer(create_app(settings, postgres_deps(pool, settings)))

@@ -149,6 +149,10 @@ async def test_rows_aggregates_rebuild_and_tenant_scope(database: Database) -> N
     assert await rebuild(database.pool, SearchProjection()) == 20
     assert await database.pool.fetch("SELECT * FROM document_search ORDER BY id") == before_rows
     assert await _aggregates(database) == before_aggregates
+    # one event per batch (nothing folded, every update on its own) gives the same rows
+    assert await rebuild(database.pool, SearchProjection(), batch_size=1) == 20
+    assert await database.pool.fetch("SELECT * FROM document_search ORDER BY id") == before_rows
+    assert await _aggregates(database) == before_aggregates
 
     rows, _ = await search_page(database.pool, tenant_b, SearchFilters(q="nandu"), limit=10)
     assert [r["id"] for r in rows] == [5]

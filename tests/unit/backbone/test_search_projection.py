@@ -97,3 +97,11 @@ def test_month_split(desde: str, hasta: str, months: tuple[str, str], edges: tup
     got_months, got_edges = month_split(date.fromisoformat(desde), date.fromisoformat(hasta))
     assert tuple(d.isoformat() for d in got_months) == months
     assert tuple(d.isoformat() for d in got_edges) == edges
+
+
+def test_unreadable_artifacts_leave_fields_empty() -> None:
+    assert xml_amounts(b"<rDE><unclosed>") == dict.fromkeys(
+        ("total", "base10", "iva10", "base5", "iva5", "exento")
+    )
+    assert request_fields(b"not json", AT)["environment"] == "desconocido"
+    assert request_fields(b"[1, 2]", AT)["currency"] == "PYG"

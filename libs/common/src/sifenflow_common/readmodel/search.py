@@ -35,11 +35,15 @@ AMOUNTS = {
     "dSubExe": "exento",
 }
 
+# A document requested in the batch is inserted once with the effect of its later events in the
+# batch folded in (_fold): one insert and one trigger run instead of an insert and four updates.
 _INSERT = """
 INSERT INTO document_search (tenant_id, document_id, id, document_type, establishment, expedition_point,
-    number, environment, issued_at, issued_on, status, situacion, receptor_ruc, receptor_document,
-    receptor_name, receptor_key, currency, stream_version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'requested', 0, $11, $12, $13, $14, $15, $16, $17, $17)
+    number, environment, issued_at, issued_on, receptor_ruc, receptor_document, receptor_name, receptor_key,
+    currency, stream_version, created_at, status, situacion, cdc, sifen_code, lote_id, signed_sha256, total,
+    base10, iva10, base5, iva5, exento, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+    $23, $24, $25, $26, $27, $28, $29, $30)
 ON CONFLICT (document_id) DO NOTHING
 """
 _UPDATE = """
@@ -82,7 +86,11 @@ def name_key(text: str | None) -> str | None:
 
 def request_fields(blob: bytes | None, fallback: datetime) -> dict[str, Any]:
     """Environment, fecha, receptor and currency of a request artifact (gateway REQUEST_SCHEMA)."""
-    body: dict[str, Any] = json.loads(blob) if blob else {}
+    try:
+        parsed = json.loads(blob) if blob else {}
+    except ValueError:  # not JSON: as if it were gone (the row still shows the document)
+        parsed = {}
+    body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     data: dict[str, Any] = body.get("data") or {}
     cliente: dict[str, Any] = data.get("cliente") or {}
     issued_at = fallback
@@ -112,7 +120,11 @@ def xml_amounts(blob: bytes | None) -> dict[str, Decimal | None]:
     found: dict[str, Decimal | None] = dict.fromkeys(AMOUNTS.values())
     if not blob:
         return found
-    for element in etree.fromstring(blob, etree.XMLParser(resolve_entities=False, no_network=True)).iter():
+    try:
+        root = etree.fromstring(blob, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:  # unreadable: no amounts rather than a projection stuck on it
+        return found
+    for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         column = AMOUNTS.get(etree.QName(element).localname)
@@ -148,6 +160,7 @@ def _statement(event: RecordedEvent, artifacts: dict[str, bytes]) -> Statement |
                 p["document_type"], p["establishment"], p["expedition_point"], p["number"],
                 f["environment"], f["issued_at"], f["issued_on"], f["receptor_ruc"], f["receptor_document"],
                 f["receptor_name"], f["receptor_key"], f["currency"], version, at,
+                "requested", 0, None, None, None, None, None, None, None, None, None, None, at,
             )  # fmt: skip
         case "document.built":
             return doc("built", cdc=p["cdc"], amounts=xml_amounts(artifacts.get(p["xml_sha256"])))
@@ -210,21 +223,70 @@ class SearchProjection:
         await self.apply_batch(conn, [event])
 
     async def apply_batch(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
-        """In order; the artifacts the batch needs in one query, runs of one statement in one call."""
+        """In order; the artifacts the batch needs in one query; each document's inserts and updates
+        folded into one row (set-based lote and range statements first flush what is folded)."""
         keys = _artifact_keys(events)
         artifacts = (
             {r["sha256"]: bytes(r["bytes"]) for r in await conn.fetch(_ARTIFACTS, keys)} if keys else {}
         )
-        run_sql: str | None = None
-        run_args: list[tuple[Any, ...]] = []
+        fold = _Fold()
         for event in events:
             statement = _statement(event, artifacts)
             if statement is None:
                 continue
-            if statement[0] != run_sql and run_args:
-                await conn.executemany(run_sql, run_args)
-                run_args = []
-            run_sql = statement[0]
-            run_args.append(statement[1])
-        if run_args:
-            await conn.executemany(run_sql, run_args)
+            sql, args = statement
+            if sql == _INSERT:
+                fold.insert(args)
+            elif sql == _UPDATE:
+                fold.update(args)
+            else:
+                await fold.flush(conn)
+                await conn.execute(sql, *args)
+        await fold.flush(conn)
+
+
+# Positions in the _UPDATE arguments and where they go in the _INSERT ones.
+_U_STATUS, _U_SITUACION, _U_FIRST_KEPT, _U_LAST_KEPT, _U_VERSION, _U_AT = 2, 3, 4, 13, 14, 15
+_I_VERSION, _I_STATUS, _I_FIRST_KEPT, _I_AT = 15, 17, 19, 29
+
+
+class _Fold:
+    """Rows to insert and updates per document, each the effect of its events applied in order:
+    status, situacion, version and time from the last; cdc, code, lote, XML and amounts from the last
+    that had one (the ``coalesce`` of _UPDATE); updates not newer than the row are dropped."""
+
+    def __init__(self) -> None:
+        self.inserts: dict[UUID, list[Any]] = {}
+        self.updates: dict[UUID, list[Any]] = {}
+
+    def insert(self, args: tuple[Any, ...]) -> None:
+        self.inserts.setdefault(args[1], list(args))
+
+    def update(self, args: tuple[Any, ...]) -> None:
+        document_id = args[1]
+        if (row := self.inserts.get(document_id)) is not None:
+            if args[_U_VERSION] > row[_I_VERSION]:
+                row[_I_STATUS], row[_I_STATUS + 1] = args[_U_STATUS], args[_U_SITUACION]
+                for k in range(_U_LAST_KEPT - _U_FIRST_KEPT + 1):
+                    if args[_U_FIRST_KEPT + k] is not None:
+                        row[_I_FIRST_KEPT + k] = args[_U_FIRST_KEPT + k]
+                row[_I_VERSION], row[_I_AT] = args[_U_VERSION], args[_U_AT]
+            return
+        if (previous := self.updates.get(document_id)) is None:
+            self.updates[document_id] = list(args)
+            return
+        if args[_U_VERSION] > previous[_U_VERSION]:
+            kept = previous[_U_FIRST_KEPT : _U_LAST_KEPT + 1]
+            merged = list(args)
+            for k, value in enumerate(kept):
+                if merged[_U_FIRST_KEPT + k] is None:
+                    merged[_U_FIRST_KEPT + k] = value
+            self.updates[document_id] = merged
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        if self.inserts:
+            await conn.executemany(_INSERT, [tuple(r) for r in self.inserts.values()])
+        if self.updates:
+            await conn.executemany(_UPDATE, [tuple(r) for r in self.updates.values()])
+        self.inserts.clear()
+        self.updates.clear()
