@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ COLUMNS = (
 _NUMERO_RE = re.compile(r"^(\d{3})-(\d{3})-(\d{1,7})$")
 _RUC_RE = re.compile(r"^\d{1,8}-\d$")
 EXPORT_PREFETCH = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEW_MATCHES = 2000
 ZIP_PREFETCH = 50  # XMLs held at once while a ZIP streams
 
@@ -47,7 +48,7 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        micros = int(self.issued_at.timestamp() * 1_000_000)
+        micros = (self.issued_at - EPOCH) // timedelta(microseconds=1)  # integer arithmetic: exact
         return base64.urlsafe_b64encode(f"{micros}.{self.id}".encode()).decode().rstrip("=")
 
     @classmethod
@@ -57,7 +58,7 @@ class Cursor:
         micros, _, ident = raw.partition(".")
         if not micros.lstrip("-").isdigit() or not ident.isdigit():
             raise ValueError("cursor")
-        moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=PARAGUAY_TZ)
+        moment = (EPOCH + timedelta(microseconds=int(micros))).astimezone(PARAGUAY_TZ)
         return cls(moment, int(ident))
 
 
@@ -179,7 +180,7 @@ async def _few_matches(db: asyncpg.Pool | asyncpg.Connection, tenant_id: UUID, q
 
 async def export_rows(
     pool: asyncpg.Pool, tenant_id: UUID, filters: SearchFilters
-) -> AsyncIterator[asyncpg.Record]:
+) -> AsyncGenerator[asyncpg.Record, None]:
     """Every matching row, newest first, read through a server-side cursor (constant memory)."""
     where = where_of(tenant_id, filters)
     sql = f"SELECT {COLUMNS} FROM document_search WHERE {where.sql} ORDER BY issued_at DESC, id DESC"
@@ -190,7 +191,7 @@ async def export_rows(
 
 async def signed_xmls(
     pool: asyncpg.Pool, tenant_id: UUID, filters: SearchFilters
-) -> AsyncIterator[tuple[asyncpg.Record, bytes]]:
+) -> AsyncGenerator[tuple[asyncpg.Record, bytes], None]:
     """(row, signed XML) of every matching document that has been signed, oldest first."""
     where = where_of(tenant_id, filters)
     where.add("signed_sha256 IS NOT NULL")

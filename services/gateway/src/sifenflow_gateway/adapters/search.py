@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from uuid import UUID
 
@@ -21,12 +21,12 @@ class SearchReadModel:
     ) -> tuple[list[asyncpg.Record], Cursor | None]:
         return await search_queries.search_page(self._pool, tenant_id, filters, limit=limit, after=after)
 
-    def export(self, tenant_id: UUID, filters: SearchFilters) -> AsyncIterator[asyncpg.Record]:
+    def export(self, tenant_id: UUID, filters: SearchFilters) -> AsyncGenerator[asyncpg.Record, None]:
         return search_queries.export_rows(self._pool, tenant_id, filters)
 
     def signed_xmls(
         self, tenant_id: UUID, filters: SearchFilters
-    ) -> AsyncIterator[tuple[asyncpg.Record, bytes]]:
+    ) -> AsyncGenerator[tuple[asyncpg.Record, bytes], None]:
         return search_queries.signed_xmls(self._pool, tenant_id, filters)
 
     async def resumen(

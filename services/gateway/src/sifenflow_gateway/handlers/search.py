@@ -3,6 +3,7 @@ XMLs, streamed). Any role may read; every query is scoped to the key's tenant.""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zipfile
@@ -100,14 +101,15 @@ async def de_csv(request: web.Request) -> web.StreamResponse:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     pending = 0
-    async for row in rows:
-        writer.writerow(_csv_line(row))
-        pending += 1
-        if pending >= CSV_FLUSH_ROWS:
-            await response.write(buffer.getvalue().encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
+    async with contextlib.aclosing(rows):  # a client that goes away releases the connection at once
+        async for row in rows:
+            writer.writerow(_csv_line(row))
+            pending += 1
+            if pending >= CSV_FLUSH_ROWS:
+                await response.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+                pending = 0
     await response.write(buffer.getvalue().encode("utf-8"))
     await response.write_eof()
     return response
@@ -145,10 +147,11 @@ async def de_zip(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     sink = _Chunks()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        async for row, xml in entries:
-            archive.writestr(f"{row['cdc']}.xml", xml)
-            await response.write(sink.drain())
+    async with contextlib.aclosing(entries):
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            async for row, xml in entries:
+                archive.writestr(f"{row['cdc']}.xml", xml)
+                await response.write(sink.drain())
     await response.write(sink.drain())
     await response.write_eof()
     return response
