@@ -221,6 +221,7 @@ async def test_csv_export_has_every_match(stack: Stack, created: dict[str, Any])
         assert r.status == 200
         assert r.headers["Content-Type"].startswith("text/csv")
         assert "attachment" in r.headers["Content-Disposition"]
+        assert r.headers["Transfer-Encoding"] == "chunked"  # streamed, never built whole in memory
         rows = list(csv.DictReader(io.StringIO(await r.text())))
     assert [row["cdc"] for row in rows] == [emitted["demo"][2], emitted["demo"][1], emitted["demo"][0]]
     assert rows[2]["receptorRuc"] == RUC_A and rows[2]["receptorRazonSocial"] == NAME_A
@@ -236,6 +237,7 @@ async def test_zip_has_the_signed_xml_of_each_document(stack: Stack, created: di
         session.get(f"{stack.url}/{DEMO_SLUG}/de.zip", headers=bearer(stack.tenants[READER])) as r,
     ):
         assert r.status == 200 and r.headers["Content-Type"] == "application/zip"
+        assert r.headers["Transfer-Encoding"] == "chunked"
         data = await r.read()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
