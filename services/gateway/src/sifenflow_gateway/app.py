@@ -27,6 +27,7 @@ from sifenflow_gateway.adapters.eventstore_sink import EventStoreSink
 from sifenflow_gateway.adapters.kude_documents import PgKudeDocuments
 from sifenflow_gateway.adapters.postgres_intake import PgIntakeStore
 from sifenflow_gateway.adapters.readmodel_status import ReadModelStatusReader
+from sifenflow_gateway.adapters.search import SearchReadModel
 from sifenflow_gateway.audit import audit_middleware
 from sifenflow_gateway.correlation import correlation_middleware
 from sifenflow_gateway.deps import GatewayDeps
@@ -127,6 +128,7 @@ def postgres_deps(pool: asyncpg.Pool, settings: GatewaySettings) -> GatewayDeps:
         kude=PgKudeDocuments(pool, secret_box(settings), settings.topology, settings.producer),
         lifecycle=postgres_lifecycle(pool, secret_box(settings), settings),
         rate_limiter=PgRateLimiter(pool, settings.rate_limit_per_second, settings.rate_limit_burst),
+        search=SearchReadModel(pool),
         readiness=partial(_database_problems, pool),
         company=company_admin(pool, tenants, settings),
         accounts=postgres_accounts(pool, settings),

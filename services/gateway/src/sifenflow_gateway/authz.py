@@ -47,6 +47,13 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", f"{T}/de/xml/{{cdc}}"): READ,
     ("POST", f"{T}/de/pdf"): READ,
     ("GET", f"{T}/de/kude/{{cdc}}"): READ,
+    # search, exports and reports (read models; docs/read-models.md)
+    ("GET", f"{T}/de"): READ,
+    ("GET", f"{T}/de.csv"): READ,
+    ("GET", f"{T}/de.zip"): READ,
+    ("GET", f"{T}/reportes/resumen"): READ,
+    ("GET", f"{T}/reportes/resumen.csv"): READ,
+    ("GET", f"{T}/reportes/habilitacion"): READ,
     # sends the company's KuDE and XML to any address, as the company: not for a read-only key
     ("POST", f"{T}/de/email"): EMIT,
     ("GET", "/invoicing/companies"): READ,

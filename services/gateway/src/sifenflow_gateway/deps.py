@@ -14,6 +14,7 @@ from sifenflow_gateway.ratelimit import RateLimiter
 if TYPE_CHECKING:
     from sifenflow_common.tenants.company import CompanyAdmin
     from sifenflow_gateway.accounts import AccountDeps
+    from sifenflow_gateway.adapters.search import SearchReadModel
     from sifenflow_gateway.lifecycle import LifecycleDeps
 
 
@@ -32,6 +33,7 @@ class GatewayDeps:
     kude: KudeDocuments | None = None  # de/pdf, de/kude, de/email, admin mail settings (issue 7)
     lifecycle: LifecycleDeps | None = None  # webhooks, events, consultas (lifecycle.py)
     rate_limiter: RateLimiter | None = None  # None: per-process buckets (LocalRateLimiter)
+    search: SearchReadModel | None = None  # document search, exports and reports (read models)
     readiness: Callable[[], Awaitable[list[str]]] | None = None  # what keeps /readyz at 503, if anything
     company: CompanyAdmin | None = None  # company edits, history, environment switch (handlers/company)
     accounts: AccountDeps | None = None  # users, sessions, audit log (accounts.py); None: keys only

@@ -18,6 +18,8 @@ from sifenflow_gateway.handlers import (
     kude,
     numbering,
     queries,
+    reports,
+    search,
     signin,
     system,
     users,
@@ -42,6 +44,7 @@ class Route:
 
 
 T = "/{tenant}"
+SEARCH_QUERY = ("desde", "hasta", "estado", "tipoDocumento", "ruc", "q", "ambiente")
 ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/test", system.test, "Verificación de servicio (sin autenticación)", "sistema", auth="none"
@@ -96,6 +99,47 @@ ROUTES: tuple[Route, ...] = (
         query=("xml",),
     ),
     Route("GET", f"{T}/de/cdc/{{cdc}}", queries.de_by_cdc, "Consulta un DE por CDC", "consultas"),
+    Route(
+        "GET",
+        f"{T}/de",
+        search.de_search,
+        "Busca documentos (más recientes primero, paginado por cursor)",
+        "consultas",
+        query=(*SEARCH_QUERY, "limit", "cursor"),
+    ),
+    Route("GET", f"{T}/de.csv", search.de_csv, "Exporta la búsqueda en CSV", "consultas", query=SEARCH_QUERY),
+    Route(
+        "GET",
+        f"{T}/de.zip",
+        search.de_zip,
+        "XML firmados de la búsqueda (ZIP)",
+        "consultas",
+        query=SEARCH_QUERY,
+    ),
+    Route(
+        "GET",
+        f"{T}/reportes/resumen",
+        reports.resumen,
+        "Resumen por tipo y estado, IVA, rechazos y principales receptores",
+        "reportes",
+        query=("desde", "hasta", "agrupar", "ambiente", "formato"),
+    ),
+    Route(
+        "GET",
+        f"{T}/reportes/resumen.csv",
+        reports.resumen,
+        "Resumen en CSV",
+        "reportes",
+        query=("desde", "hasta", "agrupar", "ambiente"),
+    ),
+    Route(
+        "GET",
+        f"{T}/reportes/habilitacion",
+        reports.habilitacion,
+        "Documentos emitidos en el ambiente de pruebas de la SET (para la habilitación)",
+        "reportes",
+        query=("desde", "hasta"),
+    ),
     Route("GET", f"{T}/de/id/{{id}}", queries.de_by_id, "Consulta un DE por id interno", "consultas"),
     Route(
         "POST",

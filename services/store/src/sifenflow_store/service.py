@@ -14,6 +14,7 @@ from sifenflow_common.eventstore.subscription import Projection, Subscription
 from sifenflow_common.outbox import inbox
 from sifenflow_common.outbox.relay import OutboxRelay
 from sifenflow_common.readmodel.documents import DocumentsProjection
+from sifenflow_common.readmodel.search import SearchProjection
 from sifenflow_common.runtime.fleet import sample_fleet
 from sifenflow_common.runtime.logging import get_logger
 from sifenflow_common.runtime.service import BackgroundTask, ServiceDeps, ServicePlan, run_service
@@ -25,7 +26,7 @@ FLEET_EVERY_S = 60.0  # documents per state scans the read model: not at every g
 
 
 def projections() -> Sequence[Projection]:
-    return (DocumentsProjection(),)
+    return (DocumentsProjection(), SearchProjection())
 
 
 def build(settings: Settings, deps: ServiceDeps) -> ServicePlan:
