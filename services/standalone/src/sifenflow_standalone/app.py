@@ -197,7 +197,7 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
                 "public_url": gateway_url,
                 # new simulado companies: test certificates from this CA, registered in this simulator
                 "test_ca_dir": ca_dir,
-                "sifen_sim_admin_token": sim_settings.admin_token,
+                "sifen_sim_admin_token": simulator.admin_token,
             }
         )
         gw_runner = await _serve(
