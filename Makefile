@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-integration test-e2e lint bench run kude-samples clean
+.PHONY: install test test-unit test-integration test-e2e lint bench run chaos kude-samples clean
 
 $(VENV)/.installed: pyproject.toml
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: install ## every stage benchmark in bench/ (prints docs/s and latency per
 
 run: install ## all services in one process: embedded Postgres, in-process bus, simulator, demo tenant
 	$(VENV)/bin/sifenflow run
+
+CHAOS_ARGS ?= --documents 2000
+chaos: install ## fault drill on its own PostgreSQL and RabbitMQ: kill -9 everything, SIFEN faults, report
+	PYTHONPATH=. $(PY) scripts/chaos.py $(CHAOS_ARGS)
 
 kude-samples: install ## PNG of page 1 of an A4 FE and of a ticket, into build/kude-samples/
 	$(PY) scripts/kude_samples.py build/kude-samples

@@ -155,7 +155,9 @@ async def provision(stack: Stack, session: aiohttp.ClientSession, *, create_demo
         assert response.status == 201, await response.text()
 
 
-async def delete_topology(prefix: str, subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS) -> None:
+async def delete_topology(
+    prefix: str, subscriptions: Mapping[str, tuple[str, ...]] = SUBSCRIPTIONS, amqp_url: str = AMQP_URL
+) -> None:
     """Remove this run's queues and exchanges from the shared broker."""
     topology = Topology(prefix)
     names = [prefix + PARKING_QUEUE]
@@ -163,7 +165,7 @@ async def delete_topology(prefix: str, subscriptions: Mapping[str, tuple[str, ..
         for message_type in types:
             queue = topology.queue(service, message_type)
             names += [queue, *(topology.retry_queue(queue, d) for d in set(RETRY.delays_ms()))]
-    connection = await aio_pika.connect(AMQP_URL)
+    connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
         for name in names:
@@ -186,13 +188,16 @@ async def processes_stack(
     after_provision: Callable[[Stack, aiohttp.ClientSession], Awaitable[None]] | None = None,
     replicas: int = 1,
     sim_data_dir: Path | None = None,
+    pg_admin_dsn: str = PG_ADMIN_DSN,
+    amqp_url: str = AMQP_URL,
 ) -> AsyncIterator[Stack]:
     """Every service in its own process (``replicas`` copies of each but the simulator, which keeps
-    its state in ``sim_data_dir`` when given); other suites add workers, settings and tenants."""
+    its state in ``sim_data_dir`` when given); other suites add workers, settings and tenants.
+    ``pg_admin_dsn`` / ``amqp_url``: another PostgreSQL and RabbitMQ (the fault drill's own)."""
     suffix = uuid.uuid4().hex[:10]
     prefix = f"{name}-e2e-{suffix}."
     database = f"{name}_e2e_{suffix}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    admin = await asyncpg.connect(pg_admin_dsn)
     await admin.execute(f'CREATE DATABASE "{database}"')
     await admin.close()
     gateway_ports, sim_port = [free_port() for _ in range(replicas)], free_port()
@@ -210,8 +215,8 @@ async def processes_stack(
     stack.logs.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
-        "AMQP_URL": AMQP_URL,
+        "DATABASE_URL": pg_admin_dsn.rsplit("/", 1)[0] + f"/{database}",
+        "AMQP_URL": amqp_url,
         "BUS_PREFIX": prefix,
         "MASTER_KEY": stack.master_key,
         "SIFENFLOW_TEST_CA_DIR": str(stack.ca_dir),
@@ -271,8 +276,8 @@ async def processes_stack(
         yield stack
     finally:
         await _stop(stack.processes)
-        await delete_topology(prefix, subscriptions)
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await delete_topology(prefix, subscriptions, amqp_url)
+        admin = await asyncpg.connect(pg_admin_dsn)
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
 
