@@ -75,6 +75,7 @@ class Running:
     services: list[str]
     data_dir: Path = Path(".sifenflow")
     signin_link: str = ""  # one-time sign-in of the demo admin user
+    master_key_from_env: bool = False  # MASTER_KEY was given; otherwise it lives in data_dir/master_key
     _cleanup: list[Callable[[], Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
@@ -219,6 +220,7 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
         services=["gateway", *(name for name, _ in builds), "sifen-sim"],
         data_dir=data_dir,
         signin_link=signin_link,
+        master_key_from_env=settings.master_key is not None,
         _cleanup=cleanup,
     )
 
@@ -239,6 +241,7 @@ def banner(running: Running) -> str:
     )
     db = "DATABASE_URL" if running.database_external else f"PostgreSQL embebido ({running.data_dir / 'pg'})"
     bus = "RabbitMQ (AMQP_URL)" if running.bus_external else "bus en proceso"
+    master = "variable MASTER_KEY" if running.master_key_from_env else str(running.data_dir / "master_key")
     return "\n".join(
         [
             "sifenflow listo: " + ", ".join(running.services),
@@ -247,6 +250,7 @@ def banner(running: Running) -> str:
             f"  API key:      {running.api_key}",
             f"  Ingreso:      {running.signin_link}",
             f"                (usuario {DEMO_ADMIN_EMAIL}, admin; enlace de un solo uso: abrir y confirmar)",
+            f"  Clave maestra: {master}   (Bearer de /admin: empresas, claves API)",
             f"  Simulador:    {running.sim_url}   (token de /admin: {running.data_dir / 'sim' / TOKEN_FILE})",
             f"  Datos:        {db}; {bus}",
             "  Probar:",
