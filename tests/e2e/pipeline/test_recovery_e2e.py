@@ -84,3 +84,24 @@ async def test_a_document_whose_signer_message_was_lost_is_redriven_to_aprobado(
         assert '"stage": "signer"' in log and "recovery re-drove a waiting stream" in log
     finally:
         await pool.close()
+
+
+HOLD_LOTE = {"rules": [{"kind": "timeout", "operations": ["rEnvioLote"], "count": 1, "hang_seconds": 8}]}
+
+
+async def test_a_lote_redriven_while_sifen_holds_it_reaches_sifen_once(recovering: Stack) -> None:
+    """The sweep re-drives a lote whose submission is still in its SOAP call (SIFEN holds it 8 s, the
+    sweep acts after 4 s): the second delivery finds the attempt claimed and can only reconcile."""
+    stack = recovering
+    async with aiohttp.ClientSession() as session:
+        await admin(session, stack, "PUT", "/admin/faults", HOLD_LOTE)
+        cdcs = await send_lote(session, stack, 3)
+        await all_approved(session, stack, cdcs)
+        [rule] = (await admin(session, stack, "GET", "/admin/faults"))["rules"]
+        assert rule["count"] == 0, "the simulator did hold the lote"
+        for cdc in cdcs:
+            answer = await admin(session, stack, "GET", f"/admin/documents/{cdc}/recepciones")
+            assert answer["recepciones"] == 1, (cdc, answer)
+    log = (stack.logs / "stack.log").read_text(errors="replace")  # type: ignore[operator]
+    redrives = [line for line in log.splitlines() if "recovery re-drove" in line]
+    assert any('"type": "lote.submission_started"' in line for line in redrives), redrives

@@ -225,20 +225,28 @@ async def test_redrives_are_bounded_per_waiting_state(database: Database) -> Non
     document_id = uuid.uuid4()
     await _document(store, database, "requested", [_requested(document_id)])
     await _forget_outbox(database)
-    sweeper = _sweeper(store, max_attempts=2)
-    outcomes = []
+    sweeper = _sweeper(store, max_attempts=2, batch_size=1)
+    redriven = []
     for _ in range(4):
         await asyncio.sleep(AFTER_S + 0.05)
-        result = await sweeper.sweep()
-        outcomes.append((len(result.redriven), result.skipped_attempts))
+        redriven.append(len((await sweeper.sweep()).redriven))
     # twice (an operator's parked message is not hammered), then left alone
-    assert outcomes == [(1, 0), (1, 0), (0, 1), (0, 1)]
-    # the document moves on: its new waiting state gets its own budget
+    assert redriven == [1, 1, 0, 0]
+    assert await database.pool.fetchval("SELECT attempts FROM recovery_attempts") == 2
+    # the exhausted document does not crowd out a newer stuck one (one candidate per sweep here)
+    other = uuid.uuid4()
+    await _document(store, database, "requested", [_requested(other)])
+    await database.pool.execute(
+        "UPDATE document_status SET updated_at = now() - interval '30 minutes' WHERE document_id = $1", other
+    )
+    await asyncio.sleep(AFTER_S + 0.05)
+    assert [r.stream for r in (await sweeper.sweep()).redriven] == [document_stream(other)]
+    # the first document moves on: its new waiting state gets its own budget
     built = Envelope.wrap(_built(document_id, 9), tenant_id=TENANT, producer="t/1")
     await store.append(document_stream(document_id), 1, [built])
     await database.pool.execute(
-        "UPDATE document_status SET status = 'built' WHERE document_id = $1", document_id
+        "UPDATE document_status SET status = 'built', stream_version = 2 WHERE document_id = $1", document_id
     )
     await asyncio.sleep(AFTER_S + 0.05)
     again = await sweeper.sweep()
-    assert [r.stage for r in again.redriven] == ["signer"]
+    assert [(r.stream, r.stage) for r in again.redriven] == [(document_stream(document_id), "signer")]

@@ -56,11 +56,25 @@ SENDER_INBOX = "sender"  # the sender's inbox consumer for document.signed
 LOTE_RECONCILE_REASON = "recuperación"
 _NAMESPACE = uuid.UUID("6f1d0c52-8f0e-4d7b-9a51-2f3c9e4b7a10")
 
-_CANDIDATES = """
-SELECT document_id, lote_id FROM document_status
-WHERE status IN ('requested', 'built', 'signed', 'sending', 'sent', 'send_failed')
-  AND updated_at < now() - make_interval(secs => $1)
-ORDER BY updated_at LIMIT $2
+# Documents waiting for the builder, the signer or the sender, oldest first; those whose stream
+# already used its re-drives for this waiting state (or got one lately) are left out here so they
+# never crowd out the others.
+_DOCUMENTS = """
+SELECT d.document_id FROM document_status d
+WHERE d.status IN ('requested', 'built', 'signed')
+  AND d.updated_at < now() - make_interval(secs => $1)
+  AND NOT EXISTS (
+      SELECT 1 FROM recovery_attempts r
+      WHERE r.stream_name = 'document-' || d.document_id AND r.stream_version = d.stream_version
+        AND (r.attempts >= $3 OR r.last_at > now() - make_interval(secs => $1)))
+ORDER BY d.updated_at LIMIT $2
+"""
+# Lotes of documents sent or being sent (one row per lote, up to 50 documents each).
+_LOTES = """
+SELECT d.lote_id FROM document_status d
+WHERE d.status IN ('sending', 'sent', 'send_failed') AND d.lote_id IS NOT NULL
+  AND d.updated_at < now() - make_interval(secs => $1)
+GROUP BY d.lote_id ORDER BY min(d.updated_at) LIMIT $2
 """
 _ATTEMPTS = (
     "SELECT stream_name, stream_version, attempts, last_at > now() - make_interval(secs => $2) AS recent "
@@ -118,9 +132,10 @@ class RecoverySweeper:
                 return SweepResult(locked=False)
             result = SweepResult(locked=True)
             now = await tx.conn.fetchval("SELECT now()")
-            rows = await tx.conn.fetch(_CANDIDATES, self.after_s, self.batch_size)
-            streams = [document_stream(r["document_id"]) for r in rows]
-            streams += sorted({lote_stream(r["lote_id"]) for r in rows if r["lote_id"] is not None})
+            documents = await tx.conn.fetch(_DOCUMENTS, self.after_s, self.batch_size, self.max_attempts)
+            lotes = await tx.conn.fetch(_LOTES, self.after_s, self.batch_size)
+            streams = [document_stream(r["document_id"]) for r in documents]
+            streams += [lote_stream(r["lote_id"]) for r in lotes]
             histories = await tx.read_streams(streams)
             cutoff = now - timedelta(seconds=self.after_s)
             plans = [p for s in streams if (p := await self._plan(tx, s, histories[s], cutoff)) is not None]
