@@ -118,6 +118,9 @@ def test_no_secret_reaches_the_log(tmp_path: Path) -> None:
             + b"\x01\r\nContent-Length: 2\r\n\r\n{}",
         )
         assert parser_refused.startswith(b"HTTP/1.1 400") or parser_refused.startswith(b"HTTP/1.0 400")
+        refused_body = json.loads(parser_refused.partition(b"\r\n\r\n")[2])
+        assert refused_body["success"] is False and refused_body["code"] == "SOLICITUD_MAL_FORMADA"
+        assert emisor.encode() not in parser_refused
 
         states = final_states(stack, cdcs, timeout=60, slug="secreta", token=emisor)
         assert all(states.get(c) in FINAL for c in cdcs), states

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from sifenflow_common.runtime.http_server import run_app
 from sifenflow_common.runtime.logging import configure_logging
 from sifenflow_common.runtime.memory import freeze_startup_heap
 from sifenflow_gateway.app import build_app
@@ -19,7 +20,8 @@ def main() -> None:
     except TlsConfigError as exc:
         raise SystemExit(f"sifenflow gateway: {exc}") from None
     # SIGTERM: stop accepting, let in-flight requests finish for up to SHUTDOWN_TIMEOUT_S, then close.
-    web.run_app(
+    # A request aiohttp's HTTP parser refuses is answered with the JSON error envelope.
+    run_app(
         _app(settings),
         host=settings.http_host,
         port=settings.http_port,

@@ -27,6 +27,7 @@ from pydantic import SecretStr
 from sifenflow_builder.service import build as build_builder
 from sifenflow_common.crypto import SecretBox
 from sifenflow_common.db.migrate import migrate_dsn
+from sifenflow_common.runtime.http_server import JsonErrorAppRunner
 from sifenflow_common.runtime.logging import configure_logging
 from sifenflow_common.runtime.memory import freeze_startup_heap
 from sifenflow_common.runtime.service import ServiceDeps, ServiceRuntime, open_deps
@@ -103,7 +104,7 @@ def _optional_builds(skip: frozenset[str]) -> list[tuple[str, Build]]:
 
 
 async def _serve(app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)
+    runner = JsonErrorAppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Sequence
 
 from sifenflow_common.db.migrate import migrate_dsn
+from sifenflow_common.eventstore.postgres import PostgresEventStore
 from sifenflow_common.eventstore.subscription import Projection, Subscription
 from sifenflow_common.outbox import inbox
 from sifenflow_common.outbox.relay import OutboxRelay
@@ -17,6 +18,7 @@ from sifenflow_common.readmodel.documents import DocumentsProjection
 from sifenflow_common.readmodel.search import SearchProjection
 from sifenflow_common.runtime.fleet import sample_fleet
 from sifenflow_common.runtime.logging import get_logger
+from sifenflow_common.runtime.recovery import RecoverySweeper
 from sifenflow_common.runtime.service import BackgroundTask, ServiceDeps, ServicePlan, run_service
 from sifenflow_common.runtime.settings import Settings
 
@@ -79,8 +81,30 @@ def build(settings: Settings, deps: ServiceDeps) -> ServicePlan:
                 async with asyncio.timeout(5.0):
                     await stop.wait()
 
-    tasks: list[BackgroundTask] = [relay.run, *(s.run for s in subscriptions), gauges]
+    sweeper = recovery_sweeper(settings, deps)
+
+    async def recover(stop: asyncio.Event) -> None:
+        await sweeper.run(stop, settings.recovery_interval_s)
+
+    tasks: list[BackgroundTask] = [relay.run, *(s.run for s in subscriptions), gauges, recover]
     return ServicePlan(tasks=tasks)
+
+
+def recovery_sweeper(settings: Settings, deps: ServiceDeps) -> RecoverySweeper:
+    """The periodic re-drive of documents and lotes stuck in a waiting state (runtime/recovery.py)."""
+    if not isinstance(deps.store, PostgresEventStore):
+        raise RuntimeError("the store service needs DATABASE_URL")
+
+    def redriven(stage: str, count: int) -> None:
+        deps.metrics.recovery_redriven.labels(stage).inc(count)
+
+    return RecoverySweeper(
+        deps.store,
+        after_s=settings.recovery_after_s,
+        max_attempts=settings.recovery_max_attempts,
+        producer=settings.producer,
+        on_redriven=redriven,
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -59,6 +59,13 @@ class Metrics:
         self.outbox_lag = Gauge(
             "sifenflow_outbox_lag_seconds", "Age of the oldest unpublished outbox row", registry=self.registry
         )
+        self.recovery_redriven = Counter(
+            "sifenflow_recovery_redriven",
+            "Streams the recovery sweep re-drove, by the stage that gets them (builder, signer, sender, "
+            "poll, reconcile)",
+            ["stage"],
+            registry=self.registry,
+        )
         self.outbox_published = Counter(
             "sifenflow_outbox_published", "Outbox rows published with confirms", registry=self.registry
         )

@@ -30,6 +30,7 @@ from sifenflow_common.eventstore.postgres import PostgresEventStore
 from sifenflow_common.messages.registry import MessageRegistry, default_registry
 from sifenflow_common.outbox.settle import OutboxSettler
 from sifenflow_common.runtime.consumer import Consumer, Handler
+from sifenflow_common.runtime.http_server import JsonErrorAppRunner
 from sifenflow_common.runtime.logging import configure_logging, get_logger
 from sifenflow_common.runtime.memory import freeze_startup_heap
 from sifenflow_common.runtime.metrics import Metrics
@@ -195,7 +196,7 @@ class ServiceRuntime:
         app.router.add_get("/healthz", healthz)
         app.router.add_get("/readyz", readyz)
         app.router.add_get("/metrics", metrics)
-        runner = web.AppRunner(app, access_log=None)
+        runner = JsonErrorAppRunner(app, access_log=None)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)

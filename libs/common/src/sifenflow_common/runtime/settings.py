@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     relay_batch_size: int = 200
     projection_batch_size: int = 500
     poll_interval_s: float = Field(default=0.05, description="idle poll of the outbox relay and projections")
+    recovery_interval_s: float = Field(
+        default=300.0, gt=0, description="how often the store service sweeps for waiting documents"
+    )
+    recovery_after_s: float = Field(
+        default=900.0, gt=0, description="a document or lote not moved for this long is re-driven"
+    )
+    recovery_max_attempts: int = Field(
+        default=3, ge=1, description="re-drives of one stream in one waiting state, then left alone"
+    )
     cpu_nice: int = Field(
         default=0,
         ge=0,
