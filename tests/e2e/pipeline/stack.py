@@ -291,12 +291,15 @@ def _data_dir() -> Path:
 
 
 @contextlib.asynccontextmanager
-async def standalone_stack(tmp: Path, *, bench: bool = False) -> AsyncIterator[Stack]:
+async def standalone_stack(
+    tmp: Path, *, bench: bool = False, extra_env: Mapping[str, str] | None = None
+) -> AsyncIterator[Stack]:
     gateway_port, sim_port = free_port(), free_port()
     data_dir = _data_dir()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AMQP_URL", "MASTER_KEY")}
     env.update(BENCH_ENV if bench else {})
     env["LOG_LEVEL"] = "WARNING" if bench else "INFO"  # the e2e suite reads the log lines
+    env.update(extra_env or {})
     log = tmp / "run.log"
     proc = _spawn(
         cli(

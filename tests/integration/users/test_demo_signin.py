@@ -34,5 +34,6 @@ async def test_the_printed_link_signs_the_demo_admin_in_once(site: Site) -> None
 
     running = Running(PUBLIC_URL, "http://sim", "api_key_x", tenant, False, False, [], Path("/tmp/x"), link)
     text = banner(running)
-    assert f"Ingreso:      {link}" in text and DEMO_ADMIN_EMAIL in text and "api_key_x" in text
+    console = f"{PUBLIC_URL}/consola/ingreso/{path.rsplit('/', 1)[1]}"  # the console confirms the link
+    assert f"Ingreso:      {console}" in text and DEMO_ADMIN_EMAIL in text and "api_key_x" in text
     assert "Clave maestra: /tmp/x/master_key" in text  # where the operator's master key lives

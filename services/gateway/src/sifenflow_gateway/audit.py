@@ -39,7 +39,7 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def _record(request: web.Request, status: int) -> None:
     actor = request.get(ACTOR)
     action = request.get(ACTION)
-    accounts = request.app[DEPS].accounts
+    accounts = request.config_dict[DEPS].accounts
     if actor is None or accounts is None or (action is None and request.method in SAFE_METHODS):
         return
     route = request.match_info.route

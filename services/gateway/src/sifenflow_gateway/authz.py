@@ -47,6 +47,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", f"{T}/de/xml/{{cdc}}"): READ,
     ("POST", f"{T}/de/pdf"): READ,
     ("GET", f"{T}/de/kude/{{cdc}}"): READ,
+    ("GET", f"{T}/de/{{cdc}}/eventos"): READ,
     # search, exports and reports (read models; docs/read-models.md)
     ("GET", f"{T}/de"): READ,
     ("GET", f"{T}/de.csv"): READ,

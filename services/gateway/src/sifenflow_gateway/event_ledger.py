@@ -34,6 +34,18 @@ def _json(value: Any) -> dict[str, Any]:
     return dict(json.loads(value) if isinstance(value, str) else value)
 
 
+TIMELINE_MAX_CHARS = 200
+
+
+def _short_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in data.items()
+        if isinstance(value, bool | int | float)
+        or (isinstance(value, str) and len(value) <= TIMELINE_MAX_CHARS)
+    }
+
+
 class EventLedger:
     def __init__(self, pool: asyncpg.Pool, topology: Topology, producer: str) -> None:
         self.pool = pool
@@ -52,6 +64,25 @@ class EventLedger:
             tenant_id,
         )
         return _fold(rows)
+
+    async def timeline(self, tenant_id: uuid.UUID, stream: str) -> list[dict[str, Any]]:
+        """Every event of one stream of this tenant, oldest first: type, time, version and its short
+        scalar fields (codes, messages, states); long values such as XML are left out."""
+        rows = await self.pool.fetch(
+            "SELECT type, data, recorded_at, stream_version FROM events "
+            "WHERE stream_name = $1 AND tenant_id = $2 ORDER BY stream_version",
+            stream,
+            tenant_id,
+        )
+        return [
+            {
+                "tipo": row["type"],
+                "version": row["stream_version"],
+                "fecha": row["recorded_at"],
+                "detalle": _short_fields(_json(row["data"])),
+            }
+            for row in rows
+        ]
 
     async def receptor_history(self, tenant_id: uuid.UUID, cdc: str) -> DocumentHistory:
         """Receptor events this tenant sent for a CDC (each on its own ``event-<id>`` stream)."""

@@ -20,7 +20,7 @@ def _route(request: web.Request) -> str:
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)  # the error middleware inside turns failures into responses
-    metrics = request.app[METRICS]
+    metrics = request.config_dict[METRICS]
     route = _route(request)
     metrics.requests.labels(route, request.method, str(response.status)).inc()
     metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)

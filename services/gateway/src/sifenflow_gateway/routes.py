@@ -160,6 +160,13 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", f"{T}/de/kude/{{cdc}}", kude.de_kude, "KuDE (PDF) de un DE", "consultas", query=("format",)),
     Route(
+        "GET",
+        f"{T}/de/{{cdc}}/eventos",
+        queries.de_eventos,
+        "Historia de un DE (almacén de eventos)",
+        "consultas",
+    ),
+    Route(
         "POST",
         f"{T}/de/email",
         kude.de_email,

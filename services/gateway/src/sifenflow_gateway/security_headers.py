@@ -27,7 +27,7 @@ HEADERS = {
 def over_https(request: web.Request) -> bool:
     if request.secure:
         return True
-    if not request.app[SETTINGS].trust_forwarded_proto:
+    if not request.config_dict[SETTINGS].trust_forwarded_proto:
         return False
     forwarded = request.headers.get("X-Forwarded-Proto", "")
     return forwarded.split(",")[0].strip().lower() == "https"
@@ -37,7 +37,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     """``on_response_prepare`` hook: runs for every response, whoever made it."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    max_age = request.app[SETTINGS].hsts_max_age_s
+    max_age = request.config_dict[SETTINGS].hsts_max_age_s
     if max_age and over_https(request):
         response.headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
     response.headers.setdefault("Cache-Control", "no-store")  # tenant data: no shared caches

@@ -25,6 +25,9 @@ class GatewaySettings(Settings):
     sifen_sim_admin_token: SecretStr | None = None
     test_ca_dir: Path | None = None
     public_url: str = "http://127.0.0.1:8080"
+    # Where mailed sign-in links point: ``<base><token>``. Unset: PUBLIC_URL/auth/enlace/ (the API's
+    # confirm page); the web console sets its own confirm page (PUBLIC_URL/consola/ingreso/).
+    signin_link_base: str | None = None
     max_body_bytes: int = 2 * 1024 * 1024  # JSON requests (one lote of 50 fits easily)
     max_bulk_bytes: int = 64 * 1024 * 1024  # NDJSON bulk of up to 10,000 documents
     max_bulk_documents: int = 10_000

@@ -37,6 +37,7 @@ from sifenflow_common.tenants.input import parse_tenant_input
 from sifenflow_common.tenants.model import Role, Tenant
 from sifenflow_common.tenants.repository import ApiKeyRepository, TenantRepository
 from sifenflow_common.users.repository import SIGN_IN, UserRepository
+from sifenflow_console.app import mount as mount_console
 from sifenflow_gateway.app import create_app, postgres_deps
 from sifenflow_gateway.settings import GatewaySettings
 from sifenflow_sender.config import SimulatorSenderSettings
@@ -197,14 +198,15 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
                 "http_port": config.port,
                 "sim_base_url": sim_url,
                 "public_url": gateway_url,
+                "signin_link_base": f"{gateway_url}/consola/ingreso/",  # mailed links open the console
                 # new simulado companies: test certificates from this CA, registered in this simulator
                 "test_ca_dir": ca_dir,
                 "sifen_sim_admin_token": simulator.admin_token,
             }
         )
-        gw_runner = await _serve(
-            create_app(gw_settings, postgres_deps(deps.pool, gw_settings)), config.host, config.port
-        )
+        gw_app = create_app(gw_settings, postgres_deps(deps.pool, gw_settings))
+        mount_console(gw_app, gateway_url)  # same origin as the API: the session cookies are shared
+        gw_runner = await _serve(gw_app, config.host, config.port)
         cleanup.append(gw_runner.cleanup)
         ttl = timedelta(minutes=gw_settings.signin_link_ttl_minutes)
         signin_link = await demo_signin_link(deps.pool, tenant, gateway_url, ttl)
@@ -224,6 +226,12 @@ async def start(settings: Settings, config: StandaloneConfig) -> Running:
         master_key_from_env=settings.master_key is not None,
         _cleanup=cleanup,
     )
+
+
+def console_link(signin_link: str) -> str:
+    """The printed one-time link opens in the console, which confirms it and lands on the dashboard."""
+    base, token = signin_link.rsplit("/auth/enlace/", 1)
+    return f"{base}/consola/ingreso/{token}"
 
 
 def banner(running: Running) -> str:
@@ -249,7 +257,8 @@ def banner(running: Running) -> str:
             f"  API:          {running.gateway_url}   (documentación: {running.gateway_url}/docs)",
             f"  Emisor demo:  {slug} (RUC {running.tenant.ruc}, ambiente simulado)",
             f"  API key:      {running.api_key}",
-            f"  Ingreso:      {running.signin_link}",
+            f"  Consola:      {running.gateway_url}/consola/",
+            f"  Ingreso:      {console_link(running.signin_link)}",
             f"                (usuario {DEMO_ADMIN_EMAIL}, admin; enlace de un solo uso: abrir y confirmar)",
             f"  Clave maestra: {master}   (Bearer de /admin: empresas, claves API)",
             f"  Simulador:    {running.sim_url}   (token de /admin: {running.data_dir / 'sim' / TOKEN_FILE})",

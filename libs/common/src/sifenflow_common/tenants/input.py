@@ -19,7 +19,7 @@ RUC_RE = re.compile(r"^(\d{1,8})-(\d)$")
 CODE3_RE = re.compile(r"^\d{3}$")
 # First path segments the gateway uses itself; a tenant slug cannot take them.
 RESERVED_SLUGS = frozenset(
-    {"admin", "invoicing", "system", "test", "docs", "openapi.json", "healthz", "metrics"}
+    {"admin", "invoicing", "system", "test", "docs", "openapi.json", "healthz", "metrics", "consola", "auth"}
 )
 
 

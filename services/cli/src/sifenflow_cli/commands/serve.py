@@ -21,6 +21,9 @@ import click
 from sifenflow_common.runtime.settings import Settings, load_settings
 
 SERVICES: tuple[str, ...] = ("gateway", "builder", "signer", "sender", "store", "kude", "mailer", "notifier")
+WEB_SERVICES: tuple[str, ...] = (
+    "console",
+)  # talks to the gateway over HTTP only; no deployment manifest yet
 NEEDS_DATABASE = frozenset({"gateway", "builder", "signer", "sender", "store", "mailer"})
 
 
@@ -62,9 +65,9 @@ def entry_point(name: str) -> Callable[[Settings], None]:
 
 
 @click.command(name="serve")
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice(SERVICES + WEB_SERVICES))
 def command(service: str) -> None:
-    """Ejecuta un servicio (gateway, builder, signer, sender, store, kude, mailer, notifier)."""
+    """Ejecuta un servicio (gateway, builder, signer, sender, store, kude, mailer, notifier, console)."""
     try:
         run = entry_point(service)
     except ServiceUnavailable as exc:

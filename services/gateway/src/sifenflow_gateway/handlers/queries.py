@@ -7,10 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
+from sifenflow_common.messages.envelope import document_stream
 from sifenflow_common.tenants.model import Environment, Tenant
 from sifenflow_gateway.auth import tenant_principal
 from sifenflow_gateway.errors import ApiError, json_response
 from sifenflow_gateway.keys import DEPS
+from sifenflow_gateway.lifecycle import lifecycle
 from sifenflow_gateway.model import SITUACION_LABELS, AcceptedDocument, DocumentStatus
 from sifenflow_gateway.requests import flag, id_param, read_json
 from sifenflow_gateway.responses import estado_of, situacion_of
@@ -132,3 +134,17 @@ async def de_xml(request: web.Request) -> web.Response:
         rde = xml_to_json(status.xml)  # the XML as JSON, as FacturaSend answers json=true
         return json_response({"success": True, "result": {"cdc": doc.cdc, "xml": status.xml, "rde": rde}})
     return web.Response(text=status.xml, content_type="application/xml", charset="utf-8")
+
+
+async def de_eventos(request: web.Request) -> web.Response:
+    """The document's history from the event store (created, built, signed, sent, answered, SIFEN
+    events on it), oldest first: what the console's timeline shows."""
+    principal = await tenant_principal(request)
+    cdc = _cdc(request)
+    doc = await request.app[DEPS].intake.by_cdc(principal.tenant.id, cdc)
+    if doc is None:
+        raise _not_found()
+    items = await lifecycle(request).events.timeline(principal.tenant.id, document_stream(doc.document_id))
+    for item in items:
+        item["fecha"] = py_time(item["fecha"])
+    return json_response({"success": True, "result": {"cdc": cdc, "items": items}})

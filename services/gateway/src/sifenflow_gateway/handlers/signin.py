@@ -60,7 +60,12 @@ async def request_link(request: web.Request) -> web.Response:
         settings = request.app[SETTINGS]
         ttl = timedelta(minutes=settings.signin_link_ttl_minutes)
         token, _ = await accounts.users.create_link(SIGN_IN, email, ttl)
-        letter = signin_letter(email, link_url(settings.public_url, token), settings.signin_link_ttl_minutes)
+        url = (
+            f"{settings.signin_link_base}{token}"
+            if settings.signin_link_base
+            else link_url(settings.public_url, token)
+        )
+        letter = signin_letter(email, url, settings.signin_link_ttl_minutes)
         spawn(request.app, accounts.mailer.send(letter), "sign-in mail")
     # the same answer whether or not the address has an account
     message = "Si la dirección tiene una cuenta, recibirá un enlace de ingreso"
