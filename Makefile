@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-integration test-e2e lint bench run chaos kude-samples clean
+.PHONY: install test test-unit test-integration test-e2e lint bench run chaos kude-samples console-shots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: install ## every stage benchmark in bench/ (prints docs/s and latency per
 
 run: install ## all services in one process: embedded Postgres, in-process bus, simulator, demo tenant
 	$(VENV)/bin/sifenflow run
+
+console-shots: install ## PNG of every console screen (desktop 1280, phone 390) into build/console-shots/ (chromium)
+	CONSOLE_SHOTS_DIR=$(CURDIR)/build/console-shots $(PY) -m pytest -q -p no:cacheprovider tests/e2e/console/test_console_shots.py
 
 CHAOS_ARGS ?= --documents 2000
 chaos: install ## fault drill on its own PostgreSQL and RabbitMQ: kill -9 everything, SIFEN faults, report

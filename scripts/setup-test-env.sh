@@ -17,8 +17,9 @@ source scripts/rabbitmq.sh  # rabbit_up, start_rabbit, reset_rabbit
 
 # --- Debian packages -------------------------------------------------------------------------
 # xmlsec1: signature cross-checks; poppler-utils: PDF text of KuDEs; libzbar0: QR decoding (pyzbar);
-# pango, harfbuzz-subset and DejaVu fonts: weasyprint renders and subsets fonts through them.
-packages=(xmlsec1 poppler-utils libzbar0 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# pango, harfbuzz-subset and DejaVu fonts: weasyprint renders and subsets fonts through them;
+# chromium: the console's browser tests (Playwright drives /usr/bin/chromium, never a downloaded one).
+packages=(xmlsec1 poppler-utils libzbar0 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium)
 pg_up || command -v pg_ctlcluster >/dev/null || packages+=(postgresql)
 rabbit_up || command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 
