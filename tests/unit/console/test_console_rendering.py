@@ -45,3 +45,14 @@ def test_the_apis_spanish_messages_are_what_a_form_shows() -> None:
     assert Answer(400, issues).errors() == ["Dirección inválida"]
     assert Answer(403, {"error": "Sin permiso"}).errors() == ["Sin permiso"]
     assert Answer(502, {}).errors() == ["El servidor respondió 502"]
+
+
+def test_sifenflow_serve_console_runs_the_console_with_the_gateways_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sifenflow_cli.commands.serve import entry_point
+    from sifenflow_console import service
+
+    assert entry_point("console") is service.main
+    monkeypatch.setenv("CONSOLE_GATEWAY_URL", "http://gateway:8080")
+    assert service.ConsoleSettings().gateway_url == "http://gateway:8080"
