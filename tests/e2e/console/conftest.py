@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from sifenflow_common.testing.ports import free_port
+from sifenflow_standalone.demo import simulator_entry
 from tests.e2e.pipeline.stack import Stack, bearer, standalone_stack
 from tests.integration.users.conftest import Mailbox
 
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CONTADOR_EMAIL = "contador@demo.local"
-DOCUMENTS = 27  # more than one page of the documents list (25)
+DOCUMENTS = 27  # approved; with the one rejected, more than one page of the documents list (25)
 INVOICE: dict[str, Any] = {
     "tipoDocumento": 1,
     "establecimiento": "001",
@@ -72,7 +73,8 @@ class Console:
     stack: Stack
     mailbox: Mailbox
     browser: Browser
-    cdcs: list[str]
+    cdcs: list[str]  # the approved ones, then the rejected one
+    rejection_code: str
     signins: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -130,6 +132,26 @@ async def _emit(session: aiohttp.ClientSession, stack: Stack, n: int) -> list[st
     return cdcs
 
 
+async def _emit_rejected(session: aiohttp.ClientSession, stack: Stack) -> tuple[str, str]:
+    """One document SIFEN rejects (the emisor's RUC suspended in the simulator for a moment): its
+    CDC and the SIFEN code."""
+    admin = {"Authorization": f"Bearer {stack.sim_admin_token}"}
+    url = f"{stack.sim_url}/admin/contribuyentes"
+    async with session.post(url, json={**simulator_entry(), "estado": "SUS"}, headers=admin) as r:
+        assert r.status < 300, await r.text()
+    try:
+        async with session.post(
+            f"{stack.url}/demo/de/create", json=INVOICE, headers=bearer(stack.tenants["demo"])
+        ) as r:
+            body = await r.json()
+            rejected = body["deList"][0]
+            assert rejected["estado"] == "Rechazado", body
+            return str(rejected["cdc"]), str(rejected["respuesta_codigo"])
+    finally:
+        async with session.post(url, json=simulator_entry(), headers=admin) as r:
+            assert r.status < 300, await r.text()
+
+
 async def _invite_contador(session: aiohttp.ClientSession, stack: Stack, box: Mailbox) -> None:
     """The admin's key invites the contador; the contador accepts the mailed invitation."""
     async with session.post(
@@ -152,10 +174,11 @@ async def console(
     env = {"AUTH_SMTP_HOST": "127.0.0.1", "AUTH_SMTP_PORT": str(port), "AUTH_SMTP_TLS": "none"}
     async with standalone_stack(tmp, extra_env=env) as stack, aiohttp.ClientSession() as session:
         cdcs = await _emit(session, stack, DOCUMENTS)
+        rejected, code = await _emit_rejected(session, stack)
         await _invite_contador(session, stack, box)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                yield Console(stack, box, browser, cdcs)
+                yield Console(stack, box, browser, [*cdcs, rejected], code)
             finally:
                 await browser.close()

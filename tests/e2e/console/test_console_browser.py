@@ -23,13 +23,18 @@ async def test_admin_signs_in_searches_and_opens_a_document(console: Console) ->
         await expect(
             month.get_by_role("row", name=re.compile(f"Factura electrónica Aprobado {DOCUMENTS}"))
         ).to_be_visible()
-        await expect(month).to_contain_text(f"{DOCUMENTS} documentos · 0 en espera")
+        await expect(month).to_contain_text(f"{DOCUMENTS + 1} documentos · 0 en espera")
+        await expect(
+            month.get_by_role("row", name=re.compile("Factura electrónica Rechazado 1"))
+        ).to_be_visible()
+        await expect(page.get_by_role("img", name="Rechazos del mes por código SIFEN")).to_be_visible()
+        await expect(page.locator("svg.chart text")).to_have_text([console.rejection_code, "1"])
 
         await page.get_by_role("link", name="Documentos").click()
         rows = page.locator("table.docs tbody tr")
         await expect(rows).to_have_count(25)
         await page.get_by_role("link", name="Más").click()  # the keyset page after the first 25
-        await expect(rows).to_have_count(DOCUMENTS - 25)
+        await expect(rows).to_have_count(DOCUMENTS + 1 - 25)
         await expect(page.get_by_role("link", name="Más")).to_have_count(0)
 
         await page.get_by_label("Buscar").fill("001-001-0000002")

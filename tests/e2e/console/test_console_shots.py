@@ -44,12 +44,15 @@ async def test_every_screen_is_captured_at_both_widths(console: Console, target:
             "tablero": "/demo/",
             "documentos": "/demo/documentos",
             "documento": f"/demo/documentos/{cdc}",
+            "documento-rechazado": f"/demo/documentos/{console.cdcs[-1]}",
         }
         for name, path in screens.items():
             response = await page.goto(console.url + path)
             assert response is not None and response.status == 200
+            page_width = await page.evaluate("document.documentElement.scrollWidth")
+            assert page_width <= width, f"{name} is {page_width} px wide at {width}"  # no sideways scroll
             await page.screenshot(path=target / f"{name}-{label}.png", full_page=True)
         await context.close()
     shots = _pngs(target)
-    assert len(shots) == len(WIDTHS) * 4  # ingreso, tablero, documentos, documento
+    assert len(shots) == len(WIDTHS) * 5  # ingreso, tablero, documentos, documento, documento-rechazado
     assert all(shot.startswith(PNG) for shot in shots)
