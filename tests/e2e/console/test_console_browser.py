@@ -30,7 +30,10 @@ async def test_admin_signs_in_searches_and_opens_a_document(console: Console) ->
         await expect(page.get_by_role("img", name="Rechazos del mes por código SIFEN")).to_be_visible()
         await expect(page.locator("svg.chart text")).to_have_text([console.rejection_code, "1"])
 
-        await page.get_by_role("link", name="Documentos").click()
+        await page.keyboard.press("Tab")  # keyboard users skip the header first
+        await expect(page.get_by_role("link", name="Ir al contenido")).to_be_focused()
+        await page.get_by_role("link", name="Documentos").focus()
+        await page.keyboard.press("Enter")
         rows = page.locator("table.docs tbody tr")
         await expect(rows).to_have_count(25)
         await page.get_by_role("link", name="Más").click()  # the keyset page after the first 25
