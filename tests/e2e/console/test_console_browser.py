@@ -99,5 +99,7 @@ async def test_a_company_not_the_users_is_not_found(console: Console) -> None:
         response = await page.goto(console.url + "/otra/")
         assert response is not None and response.status == 404
         await expect(page.get_by_role("alert")).to_contain_text("Empresa no encontrada")
+        response = await page.goto(console.url + "/..%2e/")  # not a company slug
+        assert response is not None and response.status == 404
     finally:
         await context.close()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
+from sifenflow_common.tenants.input import SLUG_RE
 from sifenflow_console.gateway_client import CLIENT, Answer, GatewayClient
 from sifenflow_console.labels import AMBIENTES
 
@@ -76,9 +77,11 @@ class SignInNeeded(Exception):
 
 
 async def company(request: web.Request) -> Company:
-    """Who is signed in and their role in ``{tenant}``; SignInNeeded without a valid session and
-    web.HTTPNotFound-like 404 page (by the caller) for a company not theirs."""
+    """Who is signed in and their role in ``{tenant}``: SignInNeeded without a valid session,
+    CompanyNotFound (a 404 page) for a company that is not theirs."""
     slug = request.match_info["tenant"]
+    if not SLUG_RE.match(slug):
+        raise CompanyNotFound
     api = client(request)
     yo, env = await asyncio.gather(
         api.call(request, "GET", "/auth/yo"),
