@@ -318,13 +318,10 @@ def kill_database(pg: OwnPostgres) -> Callable[[], Awaitable[None]]:
 
 def sifen_fault(stack: Stack, rules: list[dict[str, Any]]) -> Callable[[], Awaitable[None]]:
     async def inject() -> None:
-        headers = {}
-        if token := os.environ.get("SIM_ADMIN_TOKEN"):
-            headers["Authorization"] = f"Bearer {token}"
         async with (
             aiohttp.ClientSession() as session,
             session.put(
-                f"{stack.sim_url}/admin/faults", json={"seed": 7, "rules": rules}, headers=headers
+                f"{stack.sim_url}/admin/faults", json={"seed": 7, "rules": rules}, headers=stack.sim_admin
             ) as r,
         ):
             if r.status != 200:
