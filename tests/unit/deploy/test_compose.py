@@ -232,7 +232,8 @@ def _bootstrap_commands(tmp_path: Path) -> list[list[str]]:
             words = words[1:]
         if words[:1] == ["sifenflow"]:
             args = [
-                w.replace("/config/", f"{ROOT}/deploy/compose/").replace("/tmp/", f"{tmp_path}/")
+                # /tmp/ first: a checkout under /tmp must not have its own path rewritten
+                w.replace("/tmp/", f"{tmp_path}/").replace("/config/", f"{ROOT}/deploy/compose/")
                 for w in words[1:]
                 if w not in {">/dev/null", "2>&1;", "then", "2>&1"}
             ]
