@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from sifenflow_common.testing.ports import free_port
-from sifenflow_standalone.demo import simulator_entry
+from sifenflow_standalone.demo import demo_invoice, simulator_entry
 from tests.e2e.pipeline.stack import Stack, bearer, standalone_stack
 from tests.integration.users.conftest import Mailbox
 
@@ -34,38 +34,6 @@ CHROMIUM_ARGS = [
 ]
 CONTADOR_EMAIL = "contador@demo.local"
 DOCUMENTS = 27  # approved; with the one rejected, more than one page of the documents list (25)
-INVOICE: dict[str, Any] = {
-    "tipoDocumento": 1,
-    "establecimiento": "001",
-    "punto": "001",
-    "tipoEmision": 1,
-    "tipoTransaccion": 1,
-    "tipoImpuesto": 1,
-    "moneda": "PYG",
-    "cliente": {
-        "contribuyente": True,
-        "ruc": "80069563-1",
-        "razonSocial": "Cliente de prueba SA",
-        "tipoOperacion": 1,
-        "tipoContribuyente": 2,
-        "pais": "PRY",
-        "paisDescripcion": "Paraguay",
-    },
-    "factura": {"presencia": 1},
-    "condicion": {"tipo": 1, "entregas": [{"tipo": 1, "monto": 110000, "moneda": "PYG"}]},
-    "items": [
-        {
-            "codigo": "SRV-1",
-            "descripcion": "Servicio de soporte",
-            "unidadMedida": 77,
-            "cantidad": 1,
-            "precioUnitario": 110000,
-            "ivaTipo": 1,
-            "ivaBase": 100,
-            "iva": 10,
-        }
-    ],
-}
 
 
 @dataclass
@@ -122,7 +90,8 @@ async def _emit(session: aiohttp.ClientSession, stack: Stack, n: int) -> list[st
     tenant = stack.tenants["demo"]
 
     async def one() -> str:
-        async with session.post(f"{stack.url}/demo/de/create", json=INVOICE, headers=bearer(tenant)) as r:
+        url = f"{stack.url}/demo/de/create"
+        async with session.post(url, json=demo_invoice(), headers=bearer(tenant)) as r:
             assert r.status == 200, await r.text()
             return str((await r.json())["deList"][0]["cdc"])
 
@@ -141,7 +110,7 @@ async def _emit_rejected(session: aiohttp.ClientSession, stack: Stack) -> tuple[
         assert r.status < 300, await r.text()
     try:
         async with session.post(
-            f"{stack.url}/demo/de/create", json=INVOICE, headers=bearer(stack.tenants["demo"])
+            f"{stack.url}/demo/de/create", json=demo_invoice(), headers=bearer(stack.tenants["demo"])
         ) as r:
             body = await r.json()
             rejected = body["deList"][0]
